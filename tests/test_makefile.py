@@ -1,0 +1,85 @@
+"""The rendered Makefile prints the right commands (`make -n`): explicit stack,
+environment and version tag on every line, secrets read from git-ignored files."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import minimal_answers
+
+pytestmark = pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+
+
+def make_n(stack, *targets, **variables):
+    result = subprocess.run(["make", "-n", *targets, *(f"{k}={v}" for k, v in variables.items())],
+                            cwd=stack, capture_output=True, text=True)
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def portal(render):
+    return render(minimal_answers(stack_name="myportal", group="genome", environment="prod-cattle", image_tag="v1.2.3",
+                                  services=["web", "app", "db"], secrets={"django_key": ["app"]}))
+
+
+def test_build_and_push_use_the_explicit_tag(portal):
+    code, out = make_n(portal, "build", "push")
+    assert code == 0, out
+    assert "docker build --pull --file web/Dockerfile --tag registry.spin.nersc.gov/genome/nginx-myportal:v1.2.3 ." in out
+    assert "docker build --pull --file app/Dockerfile --tag registry.spin.nersc.gov/genome/myportal:v1.2.3 ." in out
+    assert "docker push registry.spin.nersc.gov/genome/nginx-myportal:v1.2.3" in out
+    assert ":latest" not in out
+
+
+def test_push_refuses_latest(portal):
+    result = subprocess.run(["make", "push", "TAG=latest", "DOCKER=echo"], cwd=portal, capture_output=True, text=True)
+    assert result.returncode != 0 and "explicit version" in result.stderr
+
+
+@pytest.mark.parametrize("target, command", [
+    ("render", "rancher --env prod-cattle up --render --stack myportal"),
+    ("up", "rancher --env prod-cattle up -d --stack myportal --file docker-compose.yml --rancher-file rancher-compose.yml"),
+    ("upgrade", "rancher --env prod-cattle up --upgrade -d --stack myportal"),
+    ("confirm", "rancher --env prod-cattle up --upgrade --confirm-upgrade -d --stack myportal"),
+    ("rollback", "rancher --env prod-cattle up --upgrade --rollback -d --stack myportal"),
+    ("volumes", "rancher --env prod-cattle volume create --driver rancher-nfs db.myportal"),
+    ("audit", "spin-audit ."),
+])
+def test_rancher_targets(portal, target, command):
+    code, out = make_n(portal, target)
+    assert code == 0 and command in out, out
+
+
+def test_audit_runs_hadolint_on_every_dockerfile(portal):
+    _, out = make_n(portal, "audit")
+    assert "hadolint --failure-threshold warning web/Dockerfile app/Dockerfile" in out
+
+
+def test_secrets_come_from_ignored_files(portal):
+    code, out = make_n(portal, "secrets")
+    assert code == 0
+    assert "rancher --env prod-cattle secret create app.myportal.django_key secrets/django_key" in out
+    assert "rancher --env prod-cattle secret create myportal.postgres_password secrets/postgres_password" in out
+    assert "/secrets/" in (portal / ".gitignore").read_text()
+    subprocess.run(["git", "init", "-q"], cwd=portal, check=True)
+    for path in ("secrets/postgres_password", "secrets/django_key"):
+        assert subprocess.run(["git", "check-ignore", "-q", path], cwd=portal).returncode == 0, path
+
+
+def test_secrets_refuses_a_missing_file(portal):
+    result = subprocess.run(["make", "secrets", "RANCHER=echo rancher"], cwd=portal, capture_output=True, text=True)
+    assert result.returncode != 0 and "missing secrets/django_key" in result.stderr
+
+
+def test_help_lists_every_target(portal):
+    out = subprocess.run(["make", "help"], cwd=portal, capture_output=True, text=True).stdout
+    for target in ("build", "push", "audit", "render", "up", "upgrade", "confirm", "rollback", "secrets", "volumes"):
+        assert f"{target}\t" in out, target
+
+
+def test_stack_without_built_images(render):
+    stack = render(minimal_answers(stack_name="dbonly", services=["db"]))
+    code, out = make_n(stack, "build", "push", "audit", "secrets")
+    assert code == 0 and "docker" not in out and "hadolint" not in out
+    assert "secret create db.dbonly.postgres_password secrets/postgres_password" in out
