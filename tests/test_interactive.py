@@ -1,0 +1,142 @@
+"""The whole `copier copy` session at a real terminal (a pty driven by pexpect), as
+a person would go through it: help text, defaults shown, wrong answers refused on
+the spot and asked again, the services multiselect driven by the keyboard."""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+import yaml
+
+COPIER = str(Path(sys.executable).parent / "copier")
+DOWN, ENTER, SPACE, CLEAR_LINE = "\x1b[B", "\r", " ", "\x15"
+
+
+class Session:
+    """A copier session in a pty; remembers which questions it was asked, in order."""
+
+    def __init__(self, template, dst):
+        env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm-256color", NO_COLOR="1")
+        self.child = pexpect.spawn(COPIER, ["copy", str(template), str(dst)], encoding="utf-8",
+                                   timeout=20, dimensions=(50, 220), env=env)
+        self.asked = []
+
+    def question(self, key):
+        """Wait for the question whose help text starts with `key:`."""
+        self.child.expect(rf"🎤(?:\x1b\[[0-9;]*m)* {key}: ")
+        self.asked.append(key)
+        self.child.expect(r"\n")  # the rest of the help line
+        return self
+
+    def shows(self, text):
+        self.child.expect(re.escape(text))
+        return self
+
+    def type(self, text):
+        self.child.send(text + ENTER)
+        return self
+
+    def keys(self, *keys):
+        for key in keys:
+            self.child.send(key)
+        return self
+
+    def refused(self, rule, retry):
+        """The answer is refused with `rule` shown; the line is cleared and `retry` typed."""
+        self.child.expect(re.escape(rule))
+        self.child.send(CLEAR_LINE + retry + ENTER)
+        return self
+
+
+def test_a_person_renders_a_portal(template_repo, tmp_path):
+    dst = tmp_path / "portal"
+    s = Session(template_repo, dst)
+    s.question("fqdn").type("portal.jgi.doe.gov")
+    s.question("stack_name").shows("portal-jgi-doe").type("")  # the 2018 naming rule, as default
+    s.question("environment").shows("dev-cattle").keys(DOWN, ENTER)  # -> prod-cattle
+    s.question("owner").type("Fred").refused("NERSC (NIM)", "fred")
+    s.question("staff_owner").type("wilma")
+    s.question("group").type("genome")
+    s.question("staff_group").type("")
+    s.question("registry_project").shows("genome").type("")  # defaults to the group
+    s.question("access").keys(ENTER)  # public
+    s.question("services").shows("web - nginx").keys(DOWN, DOWN, DOWN, SPACE, ENTER)  # add db
+    s.question("web_exposure").shows("reverse-proxy").keys(ENTER)
+    s.question("app_port").shows("8000").type("")
+    s.question("app_base_image").type("")
+    s.question("image_tag").shows("v0.1.0").keys(CLEAR_LINE).type("latest").refused("never latest", "v0.1.0")
+    s.question("db_engine").keys(ENTER)
+    s.question("db_image").shows("postgres:17-alpine").type("")
+    s.question("run_as_uid").type("0").refused("between 1 and 2147483647", "501")
+    s.question("run_as_gid").type("124")
+    s.question("run_as_user").type("c_flintstones")
+    s.question("run_as_group").shows("c_flintstones").keys(CLEAR_LINE).type("").refused("needed when run_as_user is set", "genome")
+    s.question("run_as_comment").shows("Collaboration Account").type("")
+    s.question("gpfs_mounts").keys(CLEAR_LINE).type(
+        "[{service: app, host_path: /global/homes/f/fred, container_path: /data}]"
+    ).refused("home directory",
+              "[{service: app, host_path: /global/cfs/cdirs/genome/portal, container_path: /data}]")
+    s.question("secrets").type("")
+    s.question("ci").keys(ENTER)
+    s.shows("Spin stack portal-jgi-doe (prod-cattle) is ready")
+    s.shows("owner:fred, staff-owner:wilma, group:genome, fqdn:portal.jgi.doe.gov, requires:gpfs")
+    s.child.expect(pexpect.EOF, timeout=60)
+    s.child.close()
+    assert s.child.exitstatus == 0
+
+    assert s.asked == ["fqdn", "stack_name", "environment", "owner", "staff_owner", "group", "staff_group",
+                       "registry_project", "access", "services", "web_exposure", "app_port", "app_base_image",
+                       "image_tag", "db_engine", "db_image", "run_as_uid", "run_as_gid", "run_as_user",
+                       "run_as_group", "run_as_comment", "gpfs_mounts", "secrets", "ci"]
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert answers["services"] == ["web", "app", "db"]
+    assert answers["environment"] == "prod-cattle" and answers["owner"] == "fred" and answers["run_as_uid"] == 501
+    assert answers["gpfs_mounts"][0]["host_path"] == "/global/cfs/cdirs/genome/portal"
+    compose = yaml.safe_load((dst / "docker-compose.yml").read_text())
+    assert list(compose["services"]) == ["web", "app", "db"]
+    assert compose["services"]["app"]["volumes"] == ["/global/cfs/cdirs/genome/portal:/data:ro"]
+
+
+def test_questions_that_do_not_apply_are_not_asked(template_repo, tmp_path):
+    s = Session(template_repo, tmp_path / "dbonly")
+    s.question("fqdn").type("")
+    s.question("stack_name").shows("dbonly").type("")  # the folder's name
+    s.question("environment").keys(ENTER)
+    s.question("owner").type("fred")
+    s.question("staff_owner").type("wilma")
+    s.question("group").type("")
+    s.question("staff_group").type("")
+    s.question("registry_project").shows("fred").type("")
+    s.question("access").keys(DOWN, DOWN, ENTER)  # private
+    s.question("services").keys(SPACE, DOWN, SPACE, DOWN, DOWN, SPACE, ENTER)  # web, app off; db on
+    s.question("db_engine").keys(DOWN, DOWN, DOWN, ENTER)  # mongodb
+    s.question("db_image").shows("mongo:8.0").type("")
+    s.question("run_as_uid").type("501")
+    s.question("run_as_gid").type("124")
+    s.question("gpfs_mounts").type("")
+    s.question("secrets").type("")
+    s.question("ci").keys(DOWN, DOWN, ENTER)  # none
+    s.child.expect(pexpect.EOF, timeout=60)
+    s.child.close()
+    assert s.child.exitstatus == 0
+    assert "web_exposure" not in s.asked and "app_port" not in s.asked and "kv_image" not in s.asked
+    answers = yaml.safe_load((tmp_path / "dbonly" / ".copier-answers.yml").read_text())
+    assert answers["services"] == ["db"] and answers["db_engine"] == "mongodb" and answers["ci"] == "none"
+    assert not (tmp_path / "dbonly" / "web").exists()
+
+
+@pytest.mark.parametrize("question", ["owner"])
+def test_interrupting_writes_nothing(template_repo, tmp_path, question):
+    dst = tmp_path / "stopped"
+    s = Session(template_repo, dst)
+    s.question("fqdn").type("")
+    s.question("stack_name").type("")
+    s.question("environment").keys(ENTER)
+    s.question(question).keys("\x03")  # Ctrl-C
+    s.child.expect(pexpect.EOF)
+    s.child.close()
+    assert s.child.exitstatus != 0
+    assert not dst.exists()
