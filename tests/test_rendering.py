@@ -187,3 +187,51 @@ def test_answers_file_replays(render):
     config = yaml.safe_load((stack / ".pre-commit-config.yaml").read_text())
     assert config["repos"][0]["rev"] == "v1.0.0"
     assert [hook["id"] for hook in config["repos"][0]["hooks"]] == ["spin-audit", "hadolint"]
+
+
+def test_starter_service_answers_its_health_check(render, tmp_path):
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    stack = render(minimal_answers(services=["app"], stack_name="healthy"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PORT": str(port), "SERVICE_NAME": "app", "STACK_NAME": "healthy", "PATH": "/usr/bin:/bin"}
+    server = subprocess.Popen([sys.executable, str(stack / "app" / "main.py")], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert health == b"ok\n"
+        info = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read())
+        assert info["service"] == "app" and info["stack"] == "healthy"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("engine", ["postgres", "mysql", "mariadb", "mongodb", None])
+def test_util_job_is_valid_shell(render, engine):
+    import subprocess
+
+    services = ["util", "db"] if engine else ["util"]
+    stack = render(minimal_answers(services=services, **({"db_engine": engine} if engine else {}),
+                                   access="private",
+                                   gpfs_mounts=[{"service": "util", "host_path": "/global/cfs/cdirs/p/dumps",
+                                                 "container_path": "/dumps", "read_only": False}]))
+    command = compose(stack)["services"]["util"]["command"]
+    assert command[:2] == ["sh", "-c"]
+    script = command[2].replace("$$", "$")  # compose's escape, as Rancher passes it on
+    assert subprocess.run(["sh", "-n", "-c", script]).returncode == 0
+    assert "/dumps" in script
+    if engine:
+        assert "/run/secrets/" in script and "-mtime +14 -delete" in script
