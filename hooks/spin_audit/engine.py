@@ -1,0 +1,92 @@
+"""Run every rule on a stack, applying (or, for CI, refusing) suppression comments."""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+from spin_audit.registry import Finding, Hit, Location, Rule, all_rules, get_rule
+from spin_audit.rules.meta import (
+    SUPPRESSION_REFUSED,
+    SUPPRESSION_UNKNOWN_RULE,
+    SUPPRESSION_UNUSED,
+    SUPPRESSION_WITHOUT_REASON,
+)
+from spin_audit.stack import Stack
+from spin_audit.suppression import Suppression, find_suppressions
+
+# Hostile input can breach one rule on every line; past this many findings of one rule in one
+# stack the rest are only counted, so that memory and output stay bounded.
+MAX_FINDINGS_PER_RULE = 1000
+
+Index = Dict[Tuple[str, int, str], List[Suppression]]
+
+
+def _suppressions(stack: Stack) -> List[Suppression]:
+    found = []
+    dockerfiles = {id(use.dockerfile.source) for use in stack.dockerfiles}
+    for source in stack.sources:
+        found += find_suppressions(source, yaml_comments=id(source) not in dockerfiles)
+    return found
+
+
+def _collect(rule: Rule, hits: Iterable[Hit], index: Index) -> List[Finding]:
+    """The rule's findings without repeats, marked when a suppression applies, capped."""
+    found: List[Finding] = []
+    seen = set()
+    first_omitted: Optional[Hit] = None
+    omitted = 0
+    for hit in hits:
+        applying = index.get((hit.location.path, hit.location.line, rule.id), [])
+        for suppression in applying:
+            suppression.used = True
+        if len(found) < MAX_FINDINGS_PER_RULE:
+            key = (hit.location, hit.message)
+            if key not in seen:
+                seen.add(key)
+                finding = rule.finding(hit)
+                finding.suppressed_by = applying[0].reason if applying else None
+                found.append(finding)
+        elif not applying:
+            first_omitted = first_omitted or hit
+            omitted += 1
+    if first_omitted is not None:
+        found.append(rule.finding(Hit(first_omitted.location, f"{omitted} more {rule.id} findings in this stack "
+                                                              "are not listed")))
+    return found
+
+
+def _problems_of(suppressions: List[Suppression], allowed: bool) -> Iterator[Tuple[Rule, Hit]]:
+    """Findings about the suppression comments themselves."""
+    for suppression in suppressions:
+        where = Location(suppression.path, suppression.line)
+        ids = ", ".join(suppression.rules) or "nothing"
+        if not allowed:
+            yield SUPPRESSION_REFUSED, Hit(where, f"suppression of {ids} refused")
+            continue
+        unknown = [r for r in suppression.rules if get_rule(r) is None]
+        for rule_id in unknown:
+            yield SUPPRESSION_UNKNOWN_RULE, Hit(where, f"suppression names unknown rule {rule_id}")
+        if not suppression.reason:
+            yield SUPPRESSION_WITHOUT_REASON, Hit(where, f"suppression of {ids} gives no reason")
+        elif not suppression.used and len(unknown) < len(suppression.rules):
+            yield SUPPRESSION_UNUSED, Hit(where, f"suppression of {ids} matches no finding")
+
+
+def audit(stack: Stack, allow_suppressions: bool = True) -> List[Finding]:
+    """All findings of the stack, sorted; suppressed ones carry `suppressed_by`."""
+    suppressions = _suppressions(stack)
+    index: Index = {}
+    if allow_suppressions:
+        for suppression in suppressions:
+            if suppression.reason and suppression.target_line is not None:
+                for rule_id in suppression.rules:
+                    index.setdefault((suppression.path, suppression.target_line, rule_id), []).append(suppression)
+
+    findings: List[Finding] = []
+    for rule in all_rules():
+        if rule.check is not None:
+            findings += _collect(rule, rule.check(stack), index)
+    for meta in (SUPPRESSION_REFUSED, SUPPRESSION_UNKNOWN_RULE, SUPPRESSION_WITHOUT_REASON, SUPPRESSION_UNUSED):
+        hits = (hit for rule, hit in _problems_of(suppressions, allow_suppressions) if rule is meta)
+        findings += _collect(meta, hits, {})
+    return sorted(findings, key=Finding.sort_key)

@@ -1,0 +1,333 @@
+"""Read stack files safely: bounded size, strict UTF-8, and YAML with line numbers.
+
+Everything here raises InputError with a one-line reason; the CLI turns it into exit 2.
+The YAML loader keeps every scalar's raw text, style and resolved tag, because several
+rules are about what YAML 1.1 did to a value (`user: 1000:50` becomes 60050), and it
+refuses what a linter should not try to digest: duplicate keys, alias bombs, cycles,
+deep nesting, several documents, unknown tags.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIASES = 10_000
+MAX_NODES = 100_000
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+STR_TAG = "tag:yaml.org,2002:str"
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class InputError(Exception):
+    """A file that cannot be read or parsed; str() is the one-line reason."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass
+class SourceFile:
+    """A text file of the stack: its path as shown to the user, and its lines."""
+
+    path: str  # absolute
+    display: str  # relative to the working directory when below it
+    text: str
+    lines: List[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.splitlines()
+
+
+def display_path(path: str) -> str:
+    """Show paths below the working directory relative to it, others absolute."""
+    rel = os.path.relpath(path)
+    return path if rel == ".." or rel.startswith(".." + os.sep) else rel
+
+
+def read_text(path: str) -> SourceFile:
+    """Read a regular file of at most MAX_FILE_BYTES as strict UTF-8 text."""
+    shown = display_path(path)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(shown, "not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise InputError(shown, f"file too large ({info.st_size} bytes, limit {MAX_FILE_BYTES})")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(shown, exc.strerror or str(exc)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(shown, f"file too large (limit {MAX_FILE_BYTES} bytes)")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(shown, f"binary file (NUL byte at offset {nul})")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(shown, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    return SourceFile(path, shown, text)
+
+
+class YNode:
+    """One YAML value where it was written.
+
+    `value` is a dict (key -> YNode) for a mapping, a list of YNode for a sequence, or
+    the Python value PyYAML's safe loader gives a scalar. Lines and columns are 1-based;
+    `key_line`/`key_col` locate the key this value belongs to (or the value itself).
+    """
+
+    __slots__ = ("value", "line", "col", "key_line", "key_col", "tag", "style", "raw")
+
+    def __init__(self, value: Any, node: Node, key: Optional[Node]):
+        self.value = value
+        self.line = node.start_mark.line + 1
+        self.col = node.start_mark.column + 1
+        anchor = key if key is not None else node
+        self.key_line = anchor.start_mark.line + 1
+        self.key_col = anchor.start_mark.column + 1
+        self.tag = node.tag
+        self.style = getattr(node, "style", None) or None  # libyaml says "" for plain
+        self.raw = node.value if isinstance(node, ScalarNode) else None
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.value, dict)
+
+    @property
+    def is_seq(self) -> bool:
+        return isinstance(self.value, list)
+
+    @property
+    def is_scalar(self) -> bool:
+        return not isinstance(self.value, (dict, list))
+
+    @property
+    def is_plain(self) -> bool:
+        """An unquoted scalar: the kind YAML 1.1 may turn into a number, bool or date."""
+        return self.is_scalar and self.style is None and self.raw is not None
+
+    def get(self, key: Any) -> Optional["YNode"]:
+        return self.value.get(key) if isinstance(self.value, dict) else None
+
+    def items(self) -> Iterator[Tuple[Any, "YNode"]]:
+        return iter(self.value.items()) if isinstance(self.value, dict) else iter(())
+
+    def seq(self) -> List["YNode"]:
+        return self.value if isinstance(self.value, list) else []
+
+    def text(self) -> Optional[str]:
+        """The scalar as a string (None for collections and null)."""
+        if not self.is_scalar or self.value is None:
+            return None
+        return self.value if isinstance(self.value, str) else str(self.raw if self.raw is not None else self.value)
+
+    def plain(self) -> Any:
+        """The value as plain Python data, without positions."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+@dataclass
+class YamlFile:
+    source: SourceFile
+    root: YNode
+
+
+class _Limit(Exception):
+    pass
+
+
+class _BoundedComposer(Composer):
+    """PyYAML's composer with limits on depth, aliases and nodes, over some event parser."""
+
+    def __init__(self, text: str):
+        self._events_init(text)
+        Composer.__init__(self)
+        Resolver.__init__(self)
+        self._depth = 0
+        self._aliases = 0
+        self._nodes = 0
+
+    def _events_init(self, text: str) -> None:
+        raise NotImplementedError
+
+    def compose_node(self, parent, index):  # PyYAML hook
+        if self.check_event(AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Limit(f"more than {MAX_ALIASES} aliases")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Limit(f"more than {MAX_NODES} YAML nodes")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Limit(f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class PythonLoader(_BoundedComposer, Reader, Scanner, Parser, Resolver):
+    """Pure-Python events: used when PyYAML was built without libyaml."""
+
+    def _events_init(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+try:
+    from yaml._yaml import CParser
+
+    class LibyamlLoader(_BoundedComposer, CParser, Resolver):
+        """libyaml's fast event parser, composed in Python so that the limits hold."""
+
+        def _events_init(self, text: str) -> None:
+            CParser.__init__(self, text)
+
+    DEFAULT_LOADER: type = LibyamlLoader
+except ImportError:  # PyYAML built without libyaml
+    DEFAULT_LOADER = PythonLoader
+
+
+_CONSTRUCTOR = SafeConstructor()
+
+
+class _Builder:
+    """Turn composed nodes into YNodes, expanding aliases and `<<` merges within bounds."""
+
+    def __init__(self, shown: str):
+        self.shown = shown
+        self.count = 0
+
+    def fail(self, node: Node, reason: str) -> InputError:
+        return InputError(self.shown, f"line {node.start_mark.line + 1}: {reason}")
+
+    def build(self, node: Node, key: Optional[Node] = None, depth: int = 0) -> YNode:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise InputError(self.shown, f"aliases expand to more than {MAX_NODES} YAML nodes")
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels (or a recursive alias)")
+        if isinstance(node, MappingNode):
+            if node.tag != MAP_TAG:
+                raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
+            return YNode(self.mapping(node, depth), node, key)
+        if isinstance(node, SequenceNode):
+            if node.tag != SEQ_TAG:
+                raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
+            return YNode([self.build(item, None, depth + 1) for item in node.value], node, key)
+        return YNode(self.scalar(node), node, key)
+
+    def scalar(self, node: Node) -> Any:
+        if node.tag == STR_TAG:
+            return node.value  # what SafeConstructor would return, without the call
+        constructor = _CONSTRUCTOR.yaml_constructors.get(node.tag)
+        if constructor is None or node.tag == MERGE_TAG:
+            raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
+        try:
+            value = constructor(_CONSTRUCTOR, node)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            raise self.fail(node, f"cannot read value: {str(exc).splitlines()[0]}") from None
+        if not isinstance(value, (str, int, float, bool, type(None))) and hasattr(value, "__next__"):
+            raise self.fail(node, f"tag {node.tag!r} is not allowed on a scalar")
+        return value
+
+    def mapping(self, node: MappingNode, depth: int) -> Dict[Any, YNode]:
+        explicit: Dict[Any, YNode] = {}
+        seen: Dict[Tuple[str, Any], int] = {}
+        merged: Dict[Any, YNode] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                for source in self.merge_sources(value_node, depth):
+                    for k, v in source.items():
+                        merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise self.fail(key_node, "a mapping key must be a plain value, not a list or mapping")
+            key = self.scalar(key_node)
+            try:
+                ident = (type(key).__name__, key)
+                first = seen.get(ident)
+            except TypeError:
+                raise self.fail(key_node, "unsupported mapping key") from None
+            if first is not None:
+                raise self.fail(key_node, f"duplicate key {key_node.value!r} (first at line {first})")
+            seen[ident] = key_node.start_mark.line + 1
+            explicit[key] = self.build(value_node, key_node, depth + 1)
+        for k, v in merged.items():
+            explicit.setdefault(k, v)
+        return explicit
+
+    def merge_sources(self, node: Node, depth: int) -> List[Dict[Any, YNode]]:
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        sources = []
+        for item in items:
+            if not isinstance(item, MappingNode):
+                raise self.fail(item, "'<<' merges only mappings")
+            sources.append(self.mapping(item, depth + 1))
+        return sources
+
+
+def load_yaml(path: str) -> YamlFile:
+    """Load one YAML file whose top level must be a mapping."""
+    source = read_text(path)
+    return parse_yaml(source)
+
+
+def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
+    shown = source.display
+    if not source.text.strip():
+        raise InputError(shown, "empty file")
+    events = None
+    try:
+        events = (loader or DEFAULT_LOADER)(source.text)
+        node = events.get_single_node()
+    except _Limit as exc:
+        raise InputError(shown, f"refused: {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if exc.problem and exc.context:
+            problem = f"{problem} ({exc.context.strip()})"
+        raise InputError(shown, f"invalid YAML: {where}{problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(shown, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}") from None
+    finally:
+        dispose = getattr(events, "dispose", None)
+        if dispose:
+            dispose()
+    if node is None:
+        raise InputError(shown, "empty file (no YAML document)")
+    if not isinstance(node, MappingNode):
+        kind = "a list" if isinstance(node, SequenceNode) else "a single value"
+        raise InputError(shown, f"top level is {kind}, expected a mapping of keys")
+    root = _Builder(shown).build(node)
+    return YamlFile(source, root)

@@ -1,0 +1,138 @@
+"""Render findings and the rule list as text, JSON or SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Dict, List
+from urllib.parse import quote
+
+from spin_audit import __version__
+from spin_audit.registry import Finding, Rule, Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+GROUPS = {
+    "1": "compose", "2": "security", "3": "global-file-system", "4": "images", "5": "network",
+    "6": "secrets", "7": "naming", "8": "dockerfile", "9": "suppressions",
+}
+
+
+def md(text: str) -> str:
+    """Escape `<`, `>` and `|` outside code spans, so that <service> stays visible in Markdown."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return "`".join(parts)
+
+
+def group_of(rule: Rule) -> str:
+    return GROUPS.get(rule.id[4:5], "other")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 or word == "info" else "s")
+
+
+def render_text(findings: List[Finding], stacks: int) -> str:
+    active = [f for f in findings if f.suppressed_by is None]
+    lines = []
+    for finding in active:
+        where = finding.location
+        lines.append(f"{where.path}:{where.line}:{where.column}: {finding.rule.id} [{finding.severity.label}] "
+                     f"{finding.message}")
+        lines.append(f"    hint: {finding.hint}")
+    counts = [sum(1 for f in active if f.severity == s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
+    suppressed = len(findings) - len(active)
+    scope = _plural(stacks, "stack")
+    if active:
+        summary = (f"spin-audit: {_plural(len(active), 'finding')} ({_plural(counts[0], 'error')}, "
+                   f"{_plural(counts[1], 'warning')}, {counts[2]} info) in {scope}")
+    else:
+        summary = f"spin-audit: no findings in {scope}"
+    if suppressed:
+        summary += f"; {suppressed} suppressed"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def render_json(findings: List[Finding]) -> str:
+    return json.dumps([f.as_dict() for f in findings if f.suppressed_by is None], indent=2) + "\n"
+
+
+def rule_metadata(rule: Rule) -> Dict[str, str]:
+    return {"id": rule.id, "name": rule.name, "severity": rule.severity.label, "title": rule.title,
+            "hint": rule.hint, "help": rule.help, "group": group_of(rule)}
+
+
+def _sarif_rule(rule: Rule) -> dict:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.help},
+        "help": {
+            "text": f"{rule.help}\n\nFix: {rule.hint}",
+            "markdown": f"**{md(rule.title)}**\n\n{md(rule.help)}\n\n**Fix:** {md(rule.hint)}",
+        },
+        "defaultConfiguration": {"level": SARIF_LEVELS[rule.severity]},
+        "properties": {"tags": ["spin", group_of(rule)], "precision": "high"},
+    }
+
+
+def _artifact(path: str) -> dict:
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(path.replace(os.sep, "/")), "uriBaseId": "%SRCROOT%"}
+
+
+def render_sarif(findings: List[Finding], rules: List[Rule]) -> str:
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    results = []
+    for finding in findings:
+        result = {
+            "ruleId": finding.rule.id,
+            "ruleIndex": index[finding.rule.id],
+            "level": SARIF_LEVELS[finding.severity],
+            "message": {"text": f"{finding.message} (hint: {finding.hint})"},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": _artifact(finding.location.path),
+                    "region": {"startLine": finding.location.line, "startColumn": finding.location.column},
+                },
+            }],
+        }
+        if finding.service is not None:
+            result["properties"] = {"service": finding.service}
+        if finding.suppressed_by is not None:
+            result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
+        results.append(result)
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "spin-audit",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [_sarif_rule(rule) for rule in rules],
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def render_rule_list(rules: List[Rule], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([rule_metadata(r) for r in rules], indent=2) + "\n"
+    width = max(len(r.name) for r in rules)
+    return "".join(f"{r.id}  {r.severity.label:<7}  {r.name:<{width}}  {r.title}\n" for r in rules)
+
+
+def render_explain(rule: Rule) -> str:
+    return (f"{rule.id} {rule.name} [{rule.severity.label}]\n{rule.title}\n\n{rule.help}\n\n"
+            f"Fix: {rule.hint}\n")

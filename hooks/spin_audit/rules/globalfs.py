@@ -1,0 +1,145 @@
+"""SPIN3xx: mounts of the NERSC global file system (host paths under /global/), and volumes."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from spin_audit.facts import FILE_SYSTEM_ROOTS, GLOBAL_MOUNT_CAPABILITIES, HOME_ROOTS
+from spin_audit.registry import Hit, Severity, rule
+from spin_audit.stack import Stack
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + "/")
+
+
+@rule("SPIN301", "global-mount-user", E,
+      title="Global file system mount without a numeric non-root user",
+      hint='run the service as your NERSC or collaboration account: `user: "UID:GID"` with numbers',
+      help="""A service that mounts the global file system must run as a numeric, non-root NERSC user or
+      collaboration account (`user: "UID:GID"`), so that the file system's ownership and permissions
+      hold inside Spin. Root maps to nobody there, and a user name cannot be checked by Spin.""")
+def global_mount_user(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        mounts = service.global_mounts
+        if not mounts:
+            continue
+        user, found = service.user, service.get("user")
+        if user is None:
+            yield Hit(mounts[0].location, f"service '{service.name}' mounts {mounts[0].path} but sets no `user`",
+                      service.name)
+        elif not user.numeric:
+            assert found is not None
+            yield Hit(found.at(), f"service '{service.name}' mounts the global file system as user "
+                                  f"'{user.text}', which is not numeric UID:GID", service.name)
+        elif user.root:
+            assert found is not None
+            yield Hit(found.at(), f"service '{service.name}' mounts the global file system as root", service.name)
+
+
+@rule("SPIN302", "global-mount-capability", E,
+      title=f"Global file system mount with a capability other than {', '.join(GLOBAL_MOUNT_CAPABILITIES)}",
+      hint=f"drop the capability; a service on the global file system may add back only "
+           f"{', '.join(GLOBAL_MOUNT_CAPABILITIES)}",
+      help=f"""Services that mount the global file system may add back only {', '.join(GLOBAL_MOUNT_CAPABILITIES)}:
+      CHOWN, DAC_OVERRIDE, FOWNER, SETUID and the others would let the container bypass file ownership.""")
+def global_mount_capability(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        if not service.global_mounts:
+            continue
+        for name, node, found in service.capabilities("cap_add"):
+            if name not in GLOBAL_MOUNT_CAPABILITIES:
+                yield Hit(found.at(node), f"service '{service.name}' mounts the global file system and adds "
+                                          f"capability {name}", service.name)
+
+
+@rule("SPIN303", "global-mount-read-write-public", E,
+      title="Public stack mounts the global file system read-write",
+      hint="append `:ro` to the volume; only authenticated or private services may write",
+      help="""Public (unauthenticated) services must mount the global file system read-only. Writing is
+      allowed only to authenticated services whose writes are traceable to a user, or to private ones.
+      Access comes from `--access` or `access` in .copier-answers.yml.""")
+def global_mount_read_write_public(stack: Stack) -> Iterator[Hit]:
+    if stack.access != "public":
+        return
+    for service in stack.services.values():
+        for mount in service.global_mounts:
+            if not mount.read_only:
+                yield Hit(mount.location, f"service '{service.name}' mounts {mount.path} read-write on a public "
+                                          f"stack (access from {stack.access_origin})", service.name)
+
+
+@rule("SPIN304", "global-mount-read-write-unconfirmed", W,
+      title="Global file system mounted read-write; access level unknown",
+      hint="mount it read-only (`:ro`), or confirm with `--access authenticated` or `--access private`",
+      help="""Only authenticated or private services may write to the global file system. Without
+      `--access` or an `access` answer in .copier-answers.yml the audit cannot tell, so it asks you to
+      confirm.""")
+def global_mount_read_write_unconfirmed(stack: Stack) -> Iterator[Hit]:
+    if stack.access is not None:
+        return
+    for service in stack.services.values():
+        for mount in service.global_mounts:
+            if not mount.read_only:
+                yield Hit(mount.location, f"service '{service.name}' mounts {mount.path} read-write: allowed only "
+                                          "if the service is authenticated or private", service.name)
+
+
+@rule("SPIN305", "global-mount-home", E,
+      title="Home directory mounted",
+      hint="mount a project or collaboration directory (/global/cfs/cdirs/<project>/...) instead",
+      help=f"""Spin does not mount home directories ({', '.join(HOME_ROOTS)}) into containers.""")
+def global_mount_home(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        for mount in service.global_mounts:
+            if any(_under(mount.path, root) for root in HOME_ROOTS):
+                yield Hit(mount.location, f"service '{service.name}' mounts the home directory path {mount.path}",
+                          service.name)
+
+
+@rule("SPIN306", "global-mount-too-shallow", E,
+      title="Global file system mounted at a file-system root",
+      hint="mount the deepest directory the service needs, e.g. /global/cfs/cdirs/<project>/<app>",
+      help=f"""Mount points on the global file system must be as deep as possible: never a file system or
+      its top directories ({', '.join(sorted(FILE_SYSTEM_ROOTS))}), nor anything directly under /global;
+      always at least one level below.""")
+def global_mount_too_shallow(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        for mount in service.global_mounts:
+            if any(_under(mount.path, root) for root in HOME_ROOTS):
+                continue  # SPIN305 says it better
+            if mount.path in FILE_SYSTEM_ROOTS or mount.path.count("/") <= 2:
+                yield Hit(mount.location, f"service '{service.name}' mounts {mount.path}, a file-system root",
+                          service.name)
+
+
+@rule("SPIN307", "global-mount-dotdot", W,
+      title="Host path contains '..'",
+      hint="write the resolved path without '..'",
+      help="""A host path with `..` components hides which directory is really mounted, and can leave
+      /global/ altogether; the audit resolves it before checking the global file system rules. Write
+      the path you mean.""")
+def global_mount_dotdot(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        for mount in service.mounts:
+            if mount.kind == "bind" and ".." in mount.source.split("/") and mount.source.startswith("/"):
+                yield Hit(mount.location, f"service '{service.name}' mounts {mount.source!r}, which resolves to "
+                                          f"{mount.path}", service.name)
+
+
+@rule("SPIN308", "volume-undeclared", W,
+      title="Named volume not declared at the top level",
+      hint="declare it under top-level `volumes:` (Rancher NFS: `driver: rancher-nfs`, `external: true`)",
+      help="""A named volume used by a service must be declared in the top-level `volumes` mapping;
+      for persistent data on Spin that is a Rancher NFS volume created beforehand with
+      `rancher volume create --driver rancher-nfs <service>.<stack>`.""")
+def volume_undeclared(stack: Stack) -> Iterator[Hit]:
+    declared = stack.top_map("volumes")
+    for service in stack.services.values():
+        for mount in service.mounts:
+            if mount.kind == "volume" and "$" not in mount.source and mount.source not in declared:
+                yield Hit(mount.location, f"service '{service.name}' uses volume '{mount.source}', which is not "
+                                          "declared under top-level `volumes`", service.name)

@@ -1,0 +1,138 @@
+"""SPIN4xx: where images come from and how they are tagged."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from spin_audit.facts import DOCKER_HUB_HOSTS, SPIN_REGISTRIES
+from spin_audit.registry import Hit, Severity, rule
+from spin_audit.stack import Service, Stack
+
+E, W = Severity.ERROR, Severity.WARNING
+
+PULL_LABEL = "io.rancher.container.pull_image"
+
+_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
+_REFERENCE = re.compile(
+    rf"^(?:(?P<host>{_HOST})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)"
+    rf"(?::(?P<tag>[\w][\w.-]{{0,127}}))?(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}}))?$"
+)
+
+
+@dataclass
+class ImageRef:
+    registry: Optional[str]  # None: Docker Hub
+    path: str
+    tag: Optional[str]
+    digest: Optional[str]
+
+    @property
+    def floating(self) -> bool:
+        """No digest and no tag or `latest`: whatever was pushed last."""
+        return self.digest is None and self.tag in (None, "latest")
+
+
+def parse_image(text: str) -> Optional[ImageRef]:
+    """Split a Docker image reference; None if it is not one."""
+    match = _REFERENCE.match(text)
+    if not match:
+        return None
+    host = match.group("host")
+    if host is not None and not ("." in host or ":" in host or host == "localhost"):
+        # `user/image`: the first component is a Docker Hub namespace, not a registry
+        if not re.fullmatch(_COMPONENT, host):
+            return None
+        return ImageRef(None, f"{host}/{match.group('path')}", match.group("tag"), match.group("digest"))
+    return ImageRef(host.lower() if host else None, match.group("path"), match.group("tag"), match.group("digest"))
+
+
+def _image(service: Service):
+    found = service.get("image")
+    if found is None or not found.node.is_scalar or not isinstance(found.node.value, str):
+        return None, None
+    text = found.node.value.strip()
+    if "$" in text:  # interpolated at `rancher up`: cannot be judged here
+        return found, None
+    return found, parse_image(text)
+
+
+def _pulls_always(service: Service) -> bool:
+    return (service.labels().get(PULL_LABEL) or "").strip().lower() == "always"
+
+
+@rule("SPIN401", "image-registry", E,
+      title="Image from a registry Spin does not allow",
+      hint="push the image to registry.spin.nersc.gov/<project>/<image>:<tag>, or use a Docker Hub image",
+      help="""Spin pulls images only from its own registry (registry.spin.nersc.gov, renamed
+      registry.nersc.gov) or from Docker Hub, preferably official images. Any other registry host is
+      refused.""")
+def image_registry(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        found, ref = _image(service)
+        if ref is None or ref.registry is None:
+            continue
+        if ref.registry.split(":")[0] not in DOCKER_HUB_HOSTS + SPIN_REGISTRIES:
+            yield Hit(found.at(), f"service '{service.name}' pulls from registry {ref.registry}, which Spin does "
+                                  "not allow", service.name)
+
+
+@rule("SPIN402", "image-latest-not-pulled", E,
+      title="`:latest` or untagged image without pull_image: always",
+      hint="pin a version tag (`:v1.2.3`); if you must float, add label `io.rancher.container.pull_image: always`",
+      help="""An image without a tag is `:latest`, and a Spin node runs whatever `:latest` it cached,
+      possibly months old, differing from node to node. Use explicit version tags; a floating tag needs
+      the label `io.rancher.container.pull_image: always` so that Rancher pulls on every start.""")
+def image_latest_not_pulled(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        found, ref = _image(service)
+        if ref is not None and ref.floating and not _pulls_always(service):
+            what = "has no tag (so it is :latest)" if ref.tag is None else "uses :latest"
+            yield Hit(found.at(), f"service '{service.name}' image {found.node.value!r} {what} without label "
+                                  f"{PULL_LABEL}: always", service.name)
+
+
+@rule("SPIN403", "image-latest", W,
+      title="`:latest` or untagged image",
+      hint="use an explicit version tag (`:v1.2.3`, `:v20180809`) and change it with every release",
+      help="""With `io.rancher.container.pull_image: always` a floating tag works, but every restart may
+      bring a different image and upgrades cannot be rolled back to a known version. Prefer explicit
+      version tags.""")
+def image_latest(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        found, ref = _image(service)
+        if ref is not None and ref.floating and _pulls_always(service):
+            what = "has no tag" if ref.tag is None else "uses :latest"
+            yield Hit(found.at(), f"service '{service.name}' image {found.node.value!r} {what}", service.name)
+
+
+@rule("SPIN404", "image-missing", E,
+      title="Service has no image",
+      hint="set `image:` to a registry image with a version tag",
+      help="""Every service needs an `image:` that Spin can pull.""")
+def image_missing(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        if service.compose is None or not service.compose.node.is_map:
+            continue  # SPIN108 / SPIN104
+        if service.get("image") is None and service.get("build") is None:
+            yield Hit(service.location, f"service '{service.name}' has no `image`", service.name)
+
+
+@rule("SPIN405", "image-invalid", E,
+      title="Image reference is not valid",
+      hint="write [registry/]name[:tag] in lower case, e.g. registry.spin.nersc.gov/myproj/web:v1.0",
+      help="""Docker image names are lower case path components separated by `/`, with an optional
+      registry host first and an optional `:tag` or `@digest` last. Rancher cannot pull anything else.""")
+def image_invalid(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        found = service.get("image")
+        if found is None:
+            continue
+        node = found.node
+        if not isinstance(node.value, str):
+            continue  # wrong type: SPIN103/SPIN110
+        if "$" not in node.value and parse_image(node.value.strip()) is None:
+            yield Hit(found.at(), f"service '{service.name}' image {node.value!r} is not a valid image reference",
+                      service.name)
