@@ -1,0 +1,80 @@
+"""Fixtures for the spin-audit tests: write stacks to a temporary directory and run the CLI."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Union
+
+import pytest
+from spin_audit.cli import main
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def findings(self) -> List[dict]:
+        return json.loads(self.out)
+
+    @property
+    def rules(self) -> List[str]:
+        return [f["rule"] for f in self.findings]
+
+
+Files = Dict[str, Union[str, bytes]]
+
+
+def write_files(root: Path, files: Files) -> Path:
+    """Write {relative path: text} below root; text is dedented, bytes are written as they are."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_stack(tmp_path: Path) -> Callable[..., Path]:
+    """make_stack({"docker-compose.yml": "..."}, name="mystack") -> the stack directory."""
+
+    def make(files: Files, name: str = "mystack") -> Path:
+        return write_files(tmp_path / name, files)
+
+    return make
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run spin-audit in-process: cli(*args, cwd=None) -> Result."""
+
+    def run(*args: object, cwd: Optional[Path] = None) -> Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def audit_json(cli: Callable[..., Result]) -> Callable[..., Result]:
+    """audit_json(stack_dir, *options) -> Result of `spin-audit --format json` (exit 0 or 1 expected)."""
+
+    def run(path: Path, *args: object) -> Result:
+        result = cli("--format", "json", *args, path)
+        assert result.code in (0, 1), result.err
+        return result
+
+    return run

@@ -1,0 +1,222 @@
+"""The command line: exit codes, thresholds, formats, paths, and the clean fixtures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from spin_audit.registry import all_rules
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+BAD = """\
+version: '2'
+services:
+  web:
+    image: nginx:1.27
+    cap_drop: [ALL]
+    cap_add:
+      - SYS_ADMIN
+"""
+WARN_ONLY = """\
+version: '2'
+services:
+  frontend:
+    image: nginx:1.27
+    cap_drop: [ALL]
+"""
+INFO_ONLY = """\
+version: '2'
+services:
+  web:
+    image: nginx:1.27
+    cap_drop: [ALL]
+volumes:
+  pgdata:
+    driver: rancher-nfs
+    external: true
+"""
+
+
+@pytest.mark.parametrize("fixture", ["myportal", "rendered"])
+def test_hand_written_and_rendered_fixtures_audit_clean(cli, fixture: str) -> None:
+    args = ["--access", "authenticated"] if fixture == "myportal" else []
+    result = cli("--fail-on", "info", *args, FIXTURES / fixture)
+    assert result.code == 0, result.out
+    assert result.out.strip() == "spin-audit: no findings in 1 stack"
+    assert result.err == ""
+
+
+def test_hand_written_fixture_asks_to_confirm_access_when_unknown(cli) -> None:
+    result = cli("--format", "json", FIXTURES / "myportal")
+    assert result.code == 0
+    assert [(f["rule"], f["service"]) for f in json.loads(result.out)] == [("SPIN304", "db-dump")]
+
+
+def test_exit_codes_follow_the_threshold(cli, make_stack) -> None:
+    bad, warn, info = make_stack({"docker-compose.yml": BAD}, "bad"), make_stack(
+        {"docker-compose.yml": WARN_ONLY}, "warn"), make_stack({"docker-compose.yml": INFO_ONLY}, "info")
+    assert cli(bad).code == 1
+    assert cli(warn).code == 0
+    assert cli("--fail-on", "warning", warn).code == 1
+    assert cli("--fail-on", "warning", info).code == 0
+    assert cli("--fail-on", "info", info).code == 1
+    assert cli("--fail-on", "error", info).code == 0
+
+
+def test_text_output_reads_at_a_glance(cli, make_stack) -> None:
+    stack = make_stack({"docker-compose.yml": BAD})
+    result = cli(cwd=stack)
+    lines = result.out.splitlines()
+    assert lines[0] == ("docker-compose.yml:7:9: SPIN202 [error] service 'web' adds capability SYS_ADMIN, "
+                        "outside Spin's allowed list")
+    assert lines[1].startswith("    hint: Spin allows only CHOWN")
+    assert lines[-1] == "spin-audit: 1 finding (1 error, 0 warnings, 0 info) in 1 stack"
+
+
+def test_json_findings_have_the_documented_fields(cli, make_stack) -> None:
+    result = cli("--format", "json", make_stack({"docker-compose.yml": BAD}))
+    findings = json.loads(result.out)
+    assert isinstance(findings, list) and findings
+    for finding in findings:
+        assert {"rule", "severity", "path", "line", "message", "hint", "column"} <= set(finding)
+        assert finding["severity"] in ("error", "warning", "info")
+        assert isinstance(finding["line"], int) and finding["line"] >= 1
+
+
+def test_sarif_has_rule_metadata_and_results(cli, make_stack) -> None:
+    stack = make_stack({"docker-compose.yml": BAD + "    ports:\n      - 80:8080\n"})
+    result = cli("--format", "sarif", cwd=stack)
+    assert result.code == 1
+    log = json.loads(result.out)
+    assert log["version"] == "2.1.0" and "sarif-2.1.0" in log["$schema"]
+    run = log["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "spin-audit"
+    rules = driver["rules"]
+    assert [r["id"] for r in rules] == [r.id for r in all_rules()]
+    for rule in rules:
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        assert rule["help"]["text"] and rule["help"]["markdown"]
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
+    assert {r["ruleId"] for r in run["results"]} == {"SPIN202", "SPIN501"}
+    for res in run["results"]:
+        assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
+        assert res["level"] in ("error", "warning", "note") and res["message"]["text"]
+        location = res["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"] == {"uri": "docker-compose.yml", "uriBaseId": "%SRCROOT%"}
+        assert location["region"]["startLine"] >= 1 and location["region"]["startColumn"] >= 1
+
+
+def test_sarif_validates_against_a_minimal_sarif_schema(cli, make_stack) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    minimal = {
+        "type": "object",
+        "required": ["version", "runs"],
+        "properties": {
+            "version": {"const": "2.1.0"},
+            "runs": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["tool", "results"],
+                "properties": {
+                    "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
+                        "type": "object", "required": ["name", "rules"],
+                        "properties": {"rules": {"type": "array", "items": {
+                            "type": "object", "required": ["id", "shortDescription", "help"]}}}}}},
+                    "results": {"type": "array", "items": {
+                        "type": "object", "required": ["ruleId", "message", "locations"],
+                        "properties": {"level": {"enum": ["none", "note", "warning", "error"]}}}},
+                },
+            }},
+        },
+    }
+    result = cli("--format", "sarif", make_stack({"docker-compose.yml": BAD}))
+    jsonschema.validate(json.loads(result.out), minimal)
+
+
+def test_a_file_path_audits_its_stack_once(cli, make_stack) -> None:
+    stack = make_stack({"docker-compose.yml": BAD, "web/Dockerfile": "FROM nginx\n"})
+    result = cli("--format", "json", stack / "docker-compose.yml", stack / "web" / "Dockerfile", stack)
+    rules = [f["rule"] for f in json.loads(result.out)]
+    assert sorted(rules) == ["SPIN202", "SPIN801"]
+
+
+def test_no_path_means_the_current_directory(cli, make_stack) -> None:
+    stack = make_stack({"docker-compose.yml": BAD})
+    assert cli(cwd=stack).code == 1
+
+
+def test_several_stacks_in_one_run(cli, make_stack) -> None:
+    bad = make_stack({"docker-compose.yml": BAD}, "bad")
+    result = cli(bad, FIXTURES / "rendered")
+    assert result.code == 1
+    assert result.out.splitlines()[-1].endswith("in 2 stacks")
+
+
+def test_dockerfile_outside_any_stack_is_checked_alone(cli, tmp_path: Path) -> None:
+    (tmp_path / "tool").mkdir()
+    dockerfile = tmp_path / "tool" / "Dockerfile"
+    dockerfile.write_text("FROM alpine:latest\n")
+    result = cli("--format", "json", "--fail-on", "warning", dockerfile)
+    assert [f["rule"] for f in json.loads(result.out)] == ["SPIN801"]
+    assert result.code == 1
+
+
+def test_stack_name_comes_from_option_then_answers_then_directory(cli, make_stack) -> None:
+    compose = BAD.replace("    cap_add:\n      - SYS_ADMIN\n", "    secrets:\n      - source: shop.pw\n"
+                                                                 "        target: pw\n        mode: '0400'\n")
+    compose += "secrets:\n  shop.pw:\n    external: true\n"
+    by_dir = make_stack({"docker-compose.yml": compose}, "shop")
+    assert "SPIN602" not in cli("--format", "json", by_dir).out
+    assert "SPIN602" in cli("--format", "json", "--stack", "other", by_dir).out
+    by_answers = make_stack({"docker-compose.yml": compose, ".copier-answers.yml": "stack_name: shop\n"}, "x")
+    assert "SPIN602" not in cli("--format", "json", by_answers).out
+    assert "SPIN602" in cli("--format", "json", "--stack", "x", by_answers).out
+
+
+def test_access_option_overrides_the_answers(cli, make_stack) -> None:
+    compose = ("version: '2'\nservices:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n"
+               "    user: '501:502'\n    volumes:\n      - /global/cfs/cdirs/p/app:/d\n")
+    stack = make_stack({"docker-compose.yml": compose, ".copier-answers.yml": "access: public\n"})
+    assert cli(stack).code == 1
+    assert cli("--access", "private", stack).code == 0
+    assert cli("--access", "authenticated", stack).code == 0
+
+
+def test_list_rules_and_explain(cli) -> None:
+    listed = cli("--list-rules")
+    assert listed.code == 0
+    ids = [line.split()[0] for line in listed.out.splitlines()]
+    assert ids == [r.id for r in all_rules()]
+    as_json = json.loads(cli("--list-rules", "--format", "json").out)
+    assert {"id", "name", "severity", "title", "hint", "help"} <= set(as_json[0])
+    explained = cli("--explain", "spin201")
+    assert explained.code == 0 and "cap_drop" in explained.out
+    unknown = cli("--explain", "SPIN999")
+    assert unknown.code == 2 and unknown.err.count("\n") == 1
+
+
+def test_usage_errors_are_one_line_with_exit_2(cli) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli("--format", "xml")
+    assert exc.value.code == 2
+
+
+def test_module_entry_point_runs_in_a_subprocess(make_stack) -> None:
+    stack = make_stack({"docker-compose.yml": BAD})
+    proc = subprocess.run([sys.executable, "-m", "spin_audit", "--format", "json", str(stack)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and json.loads(proc.stdout)[0]["rule"] == "SPIN202"
+
+
+SCRIPT = shutil.which("spin-audit", path=str(Path(sys.executable).parent)) or shutil.which("spin-audit")
+
+
+@pytest.mark.skipif(SCRIPT is None, reason="spin-audit is not installed (pip install .)")
+def test_installed_console_script(make_stack) -> None:
+    proc = subprocess.run([str(SCRIPT), str(make_stack({"docker-compose.yml": BAD}))],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "SPIN202" in proc.stdout

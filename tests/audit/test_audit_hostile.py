@@ -1,0 +1,179 @@
+"""Broken or hostile input ends with exit 2 and one line on stderr: never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from spin_audit.loader import DEFAULT_LOADER, MAX_FILE_BYTES, InputError, PythonLoader, SourceFile, parse_yaml
+
+VALID = b"version: '2'\nservices:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n"
+
+
+def _billion_laughs() -> bytes:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    previous = "a"
+    for letter in "bcdefghij":
+        text += f"{letter}: &{letter} [" + ",".join([f"*{previous}"] * 9) + "]\n"
+        previous = letter
+    return text.encode()
+
+
+HOSTILE = {
+    "binary": b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)),
+    "not-utf8": b"version: '2'\nservices:\n  web:\n    image: caf\xe9:1\n",
+    "not-yaml": b"version: '2'\nservices: {{{\n",
+    "tab-indent": b"version: '2'\nservices:\n\tweb: {}\n",
+    "list-at-top": b"- version: '2'\n- services: {}\n",
+    "scalar-at-top": b"just a string\n",
+    "duplicate-keys": b"version: '2'\nservices:\n  web:\n    image: a:1\n    image: b:1\n",
+    "duplicate-services": b"version: '2'\nservices:\n  web: {image: a:1}\n  web: {image: b:1}\n",
+    "empty": b"",
+    "only-comments": b"# nothing here\n",
+    "billion-laughs": _billion_laughs(),
+    "recursive-alias": b"a: &a [*a]\n",
+    "deep-nesting": b"a: " + b"[" * 50000 + b"]" * 50000 + b"\n",
+    "deep-block-nesting": b"".join(b"  " * i + b"k:\n" for i in range(200)) + b"  " * 200 + b"v\n",
+    "huge": b"version: '2'\n#" + b"x" * (MAX_FILE_BYTES + 10) + b"\n",
+    "two-documents": VALID + b"---\n" + VALID,
+    "python-tag": b"version: !!python/object/apply:os.system ['true']\n",
+    "unknown-tag": b"version: !vault abc\n",
+    "control-char": b"version: '2'\x07\n",
+    "complex-key": b"? [a, b]\n: c\n",
+    "bad-merge": b"a: {<<: 3}\n",
+    "undefined-alias": b"a: *nope\n",
+}
+
+
+def _assert_one_line_error(proc_or_result, name: str) -> None:
+    err = proc_or_result.err if hasattr(proc_or_result, "err") else proc_or_result.stderr
+    out = proc_or_result.out if hasattr(proc_or_result, "out") else proc_or_result.stdout
+    code = proc_or_result.code if hasattr(proc_or_result, "code") else proc_or_result.returncode
+    assert code == 2, (name, out, err)
+    assert err.startswith("spin-audit: error: ") and err.endswith("\n") and err.count("\n") == 1, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert out == ""
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+@pytest.mark.parametrize("target", ["docker-compose.yml", "rancher-compose.yml", ".copier-answers.yml"])
+def test_hostile_yaml_ends_with_exit_2(cli, make_stack, name: str, target: str) -> None:
+    files = {"docker-compose.yml": VALID, target: HOSTILE[name]}
+    result = cli(make_stack(files))
+    _assert_one_line_error(result, name)
+    assert target in result.err
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01FROM x", b"FROM caf\xe9\n", b"FROM x\n" * 200_000])
+def test_hostile_dockerfile_ends_with_exit_2(cli, make_stack, content: bytes) -> None:
+    result = cli(make_stack({"docker-compose.yml": VALID, "web/Dockerfile": content}))
+    _assert_one_line_error(result, "dockerfile")
+
+
+def test_missing_path(cli, tmp_path: Path) -> None:
+    _assert_one_line_error(cli(tmp_path / "nope"), "missing")
+
+
+def test_directory_without_docker_compose(cli, tmp_path: Path) -> None:
+    result = cli(tmp_path)
+    _assert_one_line_error(result, "no-compose")
+    assert "no docker-compose.yml" in result.err
+
+
+def test_file_outside_any_stack(cli, tmp_path: Path) -> None:
+    stray = tmp_path / "rancher-compose.yml"
+    stray.write_bytes(VALID)
+    _assert_one_line_error(cli(stray), "stray")
+
+
+def test_docker_compose_that_is_a_directory(cli, tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").mkdir()
+    (tmp_path / "docker-compose.yaml").write_text("[")
+    _assert_one_line_error(cli(tmp_path), "directory")
+
+
+def test_unreadable_file(cli, make_stack) -> None:
+    stack = make_stack({"docker-compose.yml": VALID, "rancher-compose.yml": VALID})
+    (stack / "rancher-compose.yml").chmod(0)
+    try:
+        with open(stack / "rancher-compose.yml", "rb"):
+            pytest.skip("running as a user who can read mode-000 files")
+    except PermissionError:
+        _assert_one_line_error(cli(stack), "unreadable")
+
+
+@pytest.mark.parametrize("name", ["binary", "billion-laughs", "deep-nesting", "list-at-top"])
+def test_hostile_input_in_a_subprocess(tmp_path: Path, name: str) -> None:
+    (tmp_path / "docker-compose.yml").write_bytes(HOSTILE[name])
+    proc = subprocess.run([sys.executable, "-m", "spin_audit", str(tmp_path)], capture_output=True, text=True,
+                          timeout=60)
+    _assert_one_line_error(proc, name)
+
+
+def test_odd_but_valid_yaml_gives_findings_not_crashes(cli, make_stack) -> None:
+    text = """\
+    version: '2'
+    x-base: &base
+      image: nginx:1.27
+      cap_drop: [ALL]
+    services:
+      web:
+        <<: *base
+        user: *base
+        ports: {a: 1}
+        volumes: 5
+        environment: [1, {a: b}, null]
+        secrets: [[1], 3, null, {source: [x]}]
+        labels: "x"
+        cap_add: {a: b}
+        expose: [{a: 1}]
+        devices: yes
+        upgrade_strategy: 3
+        health_check: []
+        retain_ip: [1]
+        1: 2
+        image: !!binary aGVsbG8=
+      app:
+        image: 2018-01-01
+        ports: [.inf, -1, 0, 65536, "1-2-3", "a:b:c:d", "[::1]:8080:80", "60000-60001:80-81/udp", "x/sctp"]
+        volumes: [{type: bind}, {source: /global/homes/x}, ":", "::", "/global:", null]
+        user: ~
+      db: []
+      kv: ~
+    volumes: [a]
+    secrets: 3
+    networks: "x"
+    """
+    result = cli("--format", "json", make_stack({"docker-compose.yml": text}))
+    assert result.code == 1, result.err
+    assert result.err == ""
+
+
+def _texts():
+    for name, data in sorted(HOSTILE.items()):
+        if b"\x00" in data or len(data) > MAX_FILE_BYTES:
+            continue
+        try:
+            yield name, data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+
+
+@pytest.mark.parametrize("loader", [PythonLoader, DEFAULT_LOADER], ids=["python", "default"])
+@pytest.mark.parametrize("name, text", list(_texts()), ids=[n for n, _ in _texts()])
+def test_both_yaml_parsers_refuse_hostile_text(loader, name: str, text: str) -> None:
+    with pytest.raises(InputError) as exc:
+        parse_yaml(SourceFile("/s/docker-compose.yml", "docker-compose.yml", text), loader)
+    assert "\n" not in str(exc.value)
+
+
+def test_both_yaml_parsers_agree() -> None:
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    for path in sorted(fixtures.glob("*/*.yml")):
+        source = SourceFile(str(path), path.name, path.read_text())
+        fast, slow = parse_yaml(source, DEFAULT_LOADER).root, parse_yaml(source, PythonLoader).root
+        assert fast.plain() == slow.plain()
+        assert [(k, v.line, v.col, v.style, v.tag) for k, v in fast.items()] == [
+            (k, v.line, v.col, v.style, v.tag) for k, v in slow.items()]

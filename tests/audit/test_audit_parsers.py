@@ -1,0 +1,101 @@
+"""The small parsers the rules rely on: Dockerfiles, image references, ports, volumes, YAML nodes."""
+
+from __future__ import annotations
+
+import pytest
+from spin_audit.dockerfile import parse_dockerfile, substitute
+from spin_audit.loader import SourceFile
+from spin_audit.rules.images import parse_image
+from spin_audit.rules.network import parse_port
+from spin_audit.stack import normalise_host_path
+
+
+def _dockerfile(text: str):
+    return parse_dockerfile(SourceFile("/x/Dockerfile", "Dockerfile", text))
+
+
+def test_dockerfile_stages_users_and_continuations() -> None:
+    parsed = _dockerfile(
+        "# syntax=docker/dockerfile:1\n"
+        "ARG PY=3.12\n"
+        "ARG BASE\n"
+        "from --platform=$BUILDPLATFORM python:${PY}-slim as build\n"
+        "RUN apt-get update \\\n"
+        "# a comment inside a continuation\n"
+        "\n"
+        " && apt-get install -y gcc\n"
+        "RUN <<EOF\n"
+        "FROM evil:latest\n"
+        "USER root\n"
+        "EOF\n"
+        "FROM build AS final\n"
+        "ARG UID=12345\n"
+        "user ${UID}:6789\n"
+        "FROM ${BASE}\n"
+    )
+    images = [(s.image, s.line, s.name) for s in parsed.stages]
+    assert images == [("python:3.12-slim", 4, "build"), ("build", 13, "final"), (None, 16, None)]
+    assert parsed.stages[1].parent is parsed.stages[0]
+    assert parsed.stages[1].final_user() == ("12345:6789", 15, True)
+    assert [i.keyword for i in parsed.instructions].count("RUN") == 2
+
+
+def test_dockerfile_user_inherited_from_the_parent_stage() -> None:
+    parsed = _dockerfile("FROM alpine:3.20 AS base\nUSER 501\nFROM base\nRUN true\n")
+    assert parsed.final.final_user() == ("501", 2, True)
+
+
+def test_dockerfile_escape_directive() -> None:
+    parsed = _dockerfile("# escape=`\nFROM mcr.microsoft.com/windows:ltsc2022\nRUN dir `\n  c:\\\nUSER admin\n")
+    assert [i.keyword for i in parsed.instructions] == ["FROM", "RUN", "USER"]
+
+
+def test_substitute() -> None:
+    assert substitute("a:${T:-1.0}", {}) == "a:1.0"
+    assert substitute("a:$T", {"T": "2"}) == "a:2"
+    assert substitute("a:${T}", {}) is None
+    assert substitute("a${T:+-x}", {"T": "y"}) == "a-x"
+
+
+@pytest.mark.parametrize("text, registry, tag, floating", [
+    ("nginx", None, None, True),
+    ("nginx:1.27", None, "1.27", False),
+    ("library/nginx:latest", None, "latest", True),
+    ("user/app:v1", None, "v1", False),
+    ("docker.io/user/app", "docker.io", None, True),
+    ("registry.spin.nersc.gov/proj/app:v0.1.0", "registry.spin.nersc.gov", "v0.1.0", False),
+    ("localhost:5000/app:1", "localhost:5000", "1", False),
+    ("ghcr.io/o/a@sha256:" + "0" * 64, "ghcr.io", None, False),
+])
+def test_parse_image(text, registry, tag, floating) -> None:
+    ref = parse_image(text)
+    assert ref is not None and (ref.registry, ref.tag, ref.floating) == (registry, tag, floating)
+
+
+@pytest.mark.parametrize("text", ["Nginx:1", "a b", "nginx:", "/nginx", "nginx:tag with space", ""])
+def test_parse_image_rejects(text) -> None:
+    assert parse_image(text) is None
+
+
+@pytest.mark.parametrize("text, parsed", [
+    ("8080", (None, (8080, 8080))),
+    ("60000:8080", ((60000, 60000), (8080, 8080))),
+    ("60000:8080/tcp", ((60000, 60000), (8080, 8080))),
+    ("127.0.0.1:60000:8080", ((60000, 60000), (8080, 8080))),
+    ("127.0.0.1::8080", (None, (8080, 8080))),
+    ("[::1]:60000:8080", ((60000, 60000), (8080, 8080))),
+    ("60000-60010:8000-8010", ((60000, 60010), (8000, 8010))),
+    ("0:80", None), ("70000:80", None), ("a:b", None), ("1:2:3:4", None), ("80/sctp", None), ("2-1:80", None),
+])
+def test_parse_port(text, parsed) -> None:
+    assert parse_port(text) == parsed
+
+
+@pytest.mark.parametrize("path, normal", [
+    ("/global/cfs/cdirs/", "/global/cfs/cdirs"),
+    ("//global//cfs/./cdirs/p/..", "/global/cfs/cdirs"),
+    ("/global/cfs/cdirs/p/../../../homes/u", "/global/homes/u"),
+    ("/global/../etc", "/etc"),
+])
+def test_normalise_host_path(path, normal) -> None:
+    assert normalise_host_path(path) == normal

@@ -1,0 +1,84 @@
+"""The hooks in .pre-commit-hooks.yaml, for real: `pre-commit try-repo` from a stack's own repository.
+
+The hook repository is a committed copy of this project's working tree (try-repo would
+otherwise miss files that are not committed yet). pre-commit installs the hooks from PyPI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pre_commit")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SKIP = shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis",
+                              "build", "dist", "*.egg-info", "out")
+
+
+def _env(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
+    env["PRE_COMMIT_HOME"] = str(home)
+    return env
+
+
+def _git_commit_all(repo: Path, env: dict) -> None:
+    for args in (["init", "-q"], ["config", "user.email", "test@example.org"], ["config", "user.name", "test"],
+                 ["config", "commit.gpgsign", "false"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    base = tmp_path_factory.mktemp("pre-commit")
+    env = _env(base / "cache")
+    hook_repo = base / "hook-repo"
+    shutil.copytree(PROJECT_ROOT, hook_repo, ignore=SKIP)
+    if not (hook_repo / "README.md").exists():  # pyproject.toml names it as the readme
+        (hook_repo / "README.md").write_text("# spin-template\n")
+    _git_commit_all(hook_repo, env)
+    return hook_repo, env, base
+
+
+def _stack_repo(base: Path, name: str, env: dict) -> Path:
+    repo = base / name
+    shutil.copytree(FIXTURES / "myportal", repo)
+    return repo
+
+
+def _try_repo(repo: Path, hook_repo: Path, hook: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), hook, "--all-files",
+                           "--color", "never"], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_spin_audit_hook_passes_a_clean_stack_and_fails_a_bad_one(setup) -> None:
+    hook_repo, env, base = setup
+    clean = _stack_repo(base, "clean-stack", env)
+    (clean / ".copier-answers.yml").write_text("stack_name: myportal\naccess: authenticated\n")
+    _git_commit_all(clean, env)
+    passed = _try_repo(clean, hook_repo, "spin-audit", env)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "Passed" in passed.stdout
+
+    bad = _stack_repo(base, "bad-stack", env)
+    compose = (bad / "docker-compose.yml").read_text().replace('"60040:8080"', "80:8080")
+    (bad / "docker-compose.yml").write_text(compose)
+    _git_commit_all(bad, env)
+    failed = _try_repo(bad, hook_repo, "spin-audit", env)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "SPIN501" in failed.stdout and failed.stdout.count("SPIN501") == 1
+
+
+def test_hadolint_hook_runs_from_the_same_repository(setup) -> None:
+    hook_repo, env, base = setup
+    repo = _stack_repo(base, "hadolint-stack", env)
+    _git_commit_all(repo, env)
+    result = _try_repo(repo, hook_repo, "hadolint", env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "hadolint" in result.stdout and "Passed" in result.stdout

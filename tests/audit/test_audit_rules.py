@@ -1,0 +1,294 @@
+"""Every rule fires on a stack that breaks it and stays silent on the corrected stack.
+
+Each case is real YAML (or Dockerfile) text: `fires` breaks the rule, `clean` is the same
+stack with the fix. `line` is where the finding must point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+import pytest
+from spin_audit.facts import FILE_SYSTEM_ROOTS, HOME_ROOTS
+from spin_audit.registry import all_rules
+
+DC = "docker-compose.yml"
+RC = "rancher-compose.yml"
+
+
+@dataclass
+class Case:
+    rule: str
+    fires: Dict[str, str]
+    clean: Dict[str, str]
+    line: Optional[int] = None
+    path: str = DC
+    args: Tuple[str, ...] = ()
+    id: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def svc(body: str, top: str = "", name: str = "web") -> Dict[str, str]:
+    """A docker-compose.yml with one service (`body` is its indented keys) and optional top-level text."""
+    return {DC: f"version: '2'\nservices:\n  {name}:\n{body}{top}"}
+
+
+BASE = "    image: nginx:1.27\n    cap_drop:\n      - ALL\n"
+
+CASES = [
+    # 1xx compose structure, keys and types
+    Case("SPIN101", {DC: "version: '3'\nservices:\n  web:\n    image: nginx:1.27\n"},
+         {DC: "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n"}, line=1),
+    Case("SPIN101", {DC: "services:\n  web:\n    image: nginx:1.27\n"},
+         {DC: "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n"}, line=1, id="missing"),
+    Case("SPIN101", {**svc(BASE), RC: "version: '3'\nservices:\n  web:\n    scale: 1\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    scale: 1\n"}, line=1, path=RC, id="rancher"),
+    Case("SPIN102", svc(BASE + "    healthcheck:\n      test: [CMD, 'true']\n"), svc(BASE), line=7),
+    Case("SPIN102", svc(BASE + "    deploy:\n      replicas: 2\n"), svc(BASE), line=7, id="deploy"),
+    Case("SPIN102", svc(BASE + "    logging:\n      driver: json-file\n      opts: {}\n"),
+         svc(BASE + "    logging:\n      driver: json-file\n      options: {}\n"), line=9, id="nested"),
+    Case("SPIN102", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    scael: 2\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    scale: 2\n"}, line=4, path=RC, id="rancher"),
+    Case("SPIN103", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    retain_ip: 'true'\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    retain_ip: true\n"}, line=4, path=RC),
+    Case("SPIN103", svc(BASE + "    volumes:\n      - type: bind\n        source: /srv\n        target: /srv\n"),
+         svc(BASE + "    volumes:\n      - /srv:/srv:ro\n"), line=8, id="long-volume"),
+    Case("SPIN103", svc(BASE + "    secrets:\n      - target: x\n"),
+         svc(BASE + "    secrets:\n      - source: x\n"), line=8, id="secret-without-source"),
+    Case("SPIN103", svc(BASE + "    cap_add:\n      - CHOWN\n      - CHOWN\n"),
+         svc(BASE + "    cap_add:\n      - CHOWN\n"), line=9, id="duplicate-item"),
+    Case("SPIN104", {DC: "version: '2'\nservices:\n  - web\n"},
+         {DC: "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n"}, line=3),
+    Case("SPIN104", {DC: "version: '2'\nservices:\n  web:\n"},
+         {DC: "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n"}, line=3, id="null-service"),
+    Case("SPIN104", {DC: "version: '2'\nvolumes: []\nservices:\n  web:\n    image: nginx:1.27\n"},
+         {DC: "version: '2'\nvolumes: {}\nservices:\n  web:\n    image: nginx:1.27\n"}, line=2, id="top-volumes"),
+    Case("SPIN105", svc(BASE, "x-defaults:\n  a: 1\n"), svc(BASE), line=7),
+    Case("SPIN106", svc(BASE + "    build: ./web\n"), svc(BASE), line=7),
+    Case("SPIN107", svc(BASE + "    restart: always\n"), svc(BASE), line=7),
+    Case("SPIN108", {**svc(BASE), RC: "version: '2'\nservices:\n  wbe:\n    scale: 1\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    scale: 1\n"}, line=3, path=RC),
+    Case("SPIN109", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
+                                      "      interval: 2\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
+                           "      interval: 2000\n"}, line=6, path=RC),
+    Case("SPIN110", svc(BASE + "    user: 1000:50\n"), svc(BASE + '    user: "1000:50"\n'), line=7),
+    Case("SPIN110", svc(BASE + "    ports:\n      - 22:22\n"), svc(BASE + '    ports:\n      - "50022:22"\n'),
+         line=8, id="port"),
+    Case("SPIN110", svc(BASE + "    secrets:\n      - source: web.mystack.pw\n        target: pw\n        mode: 0400\n",
+                        "secrets:\n  web.mystack.pw:\n    external: true\n"),
+         svc(BASE + "    secrets:\n      - source: web.mystack.pw\n        target: pw\n        mode: '0400'\n",
+             "secrets:\n  web.mystack.pw:\n    external: true\n"), line=10, id="mode"),
+    Case("SPIN110", svc(BASE + "    secrets:\n      - source: web.mystack.pw\n        target: pw\n        uid: 0\n",
+                        "secrets:\n  web.mystack.pw:\n    external: true\n"),
+         svc(BASE + "    secrets:\n      - source: web.mystack.pw\n        target: pw\n        uid: '0'\n",
+             "secrets:\n  web.mystack.pw:\n    external: true\n"), line=10, id="uid"),
+    Case("SPIN110", {DC: "version: 2\nservices:\n  web:\n    image: nginx:1.27\n"},
+         {DC: "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n"}, line=1, id="version"),
+    Case("SPIN110", svc(BASE + "    user: 1000\n"), svc(BASE + "    user: '1000'\n"), line=7, id="number"),
+    Case("SPIN111", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
+                                      "      request_line: /healthz\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
+                           "      request_line: GET \"/healthz\" \"HTTP/1.0\"\n"}, line=6, path=RC),
+    Case("SPIN112", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
+                                      "      strategy: restart\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
+                           "      strategy: recreate\n"}, line=6, path=RC),
+    # 2xx security
+    Case("SPIN201", svc("    image: nginx:1.27\n"), svc(BASE), line=3),
+    Case("SPIN201", svc("    image: nginx:1.27\n    cap_drop:\n      - CHOWN\n"),
+         svc("    image: nginx:1.27\n    cap_drop:\n      - all\n"), line=5, id="partial"),
+    Case("SPIN202", svc(BASE + "    cap_add:\n      - SYS_ADMIN\n"), svc(BASE + "    cap_add:\n      - cap_kill\n"),
+         line=8),
+    Case("SPIN203", svc(BASE + "    privileged: true\n"), svc(BASE + "    privileged: false\n"), line=7),
+    Case("SPIN204", svc(BASE + "    network_mode: host\n"), svc(BASE + "    network_mode: bridge\n"), line=7),
+    Case("SPIN204", svc(BASE + "    pid: host\n"), svc(BASE), line=7, id="pid"),
+    Case("SPIN205", svc(BASE + "    devices:\n      - /dev/fuse\n"), svc(BASE), line=8),
+    # 3xx global file system
+    Case("SPIN301", svc(BASE + "    volumes:\n      - /global/cfs/cdirs/proj/app:/data:ro\n"),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data:ro\n'), line=8),
+    Case("SPIN301", svc(BASE + "    user: www-data\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data:ro\n"),
+         svc(BASE + "    user: www-data\n    volumes:\n      - db.mystack:/data\n", "volumes:\n  db.mystack: {}\n"),
+         line=7, id="name"),
+    Case("SPIN301", svc(BASE + '    user: "0:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data:ro\n'),
+         svc(BASE + '    user: "501"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data:ro\n'), line=7, id="root"),
+    Case("SPIN302", svc(BASE + '    user: "12345:6789"\n    cap_add:\n      - CHOWN\n'
+                               '    volumes:\n      - /global/cfs/cdirs/proj/app:/data:ro\n'),
+         svc(BASE + '    user: "12345:6789"\n    cap_add:\n      - NET_BIND_SERVICE\n'
+                    '    volumes:\n      - /global/cfs/cdirs/proj/app:/data:ro\n'), line=9),
+    Case("SPIN303", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n'),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data:ro\n'),
+         line=9, args=("--access", "public")),
+    Case("SPIN303", {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data:rw\n'),
+                     ".copier-answers.yml": "access: public\n"},
+         {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data:rw\n'),
+          ".copier-answers.yml": "access: authenticated\n"}, line=9, id="answers"),
+    Case("SPIN304", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n'),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n'),
+         line=9, extra={"clean_args": ("--access", "private")}),
+    Case("SPIN305", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/homes/f/fred/app:/data:ro\n'),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/fred:/data:ro\n'), line=9),
+    Case("SPIN306", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/:/data:ro\n'),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj:/data:ro\n'), line=9),
+    Case("SPIN306", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - //global/project//projectdirs/x/..:/d:ro\n'),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/project/projectdirs/x:/d:ro\n'),
+         line=9, id="normalised"),
+    Case("SPIN307", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/a/../b/c:/d:ro\n'),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/b/c:/d:ro\n'), line=9),
+    Case("SPIN308", svc(BASE + "    volumes:\n      - web.mystack:/data\n"),
+         svc(BASE + "    volumes:\n      - web.mystack:/data\n",
+             "volumes:\n  web.mystack:\n    driver: rancher-nfs\n    external: true\n"), line=8),
+    # 4xx images
+    Case("SPIN401", svc("    image: ghcr.io/org/app:1.0\n    cap_drop: [ALL]\n"),
+         svc("    image: registry.spin.nersc.gov/org/app:1.0\n    cap_drop: [ALL]\n"), line=4),
+    Case("SPIN401", svc("    image: localhost:5000/app:1.0\n    cap_drop: [ALL]\n"),
+         svc("    image: docker.io/org/app:1.0\n    cap_drop: [ALL]\n"), line=4, id="localhost"),
+    Case("SPIN401", svc("    image: registry.example.org:443/app:1.0\n    cap_drop: [ALL]\n"),
+         svc("    image: registry.spin.nersc.gov:443/proj/app:1.0\n    cap_drop: [ALL]\n"), line=4, id="port"),
+    Case("SPIN402", svc("    image: nginx\n    cap_drop: [ALL]\n"),
+         svc("    image: nginx\n    cap_drop: [ALL]\n    labels:\n      io.rancher.container.pull_image: always\n"),
+         line=4),
+    Case("SPIN402", svc("    image: registry.nersc.gov/p/app:latest\n    cap_drop: [ALL]\n"),
+         svc("    image: registry.nersc.gov/p/app@sha256:" + "a" * 64 + "\n    cap_drop: [ALL]\n"), line=4, id="latest"),
+    Case("SPIN403", svc("    image: nginx:latest\n    cap_drop: [ALL]\n    labels:\n"
+                        "      - io.rancher.container.pull_image=always\n"),
+         svc("    image: nginx:1.27\n    cap_drop: [ALL]\n"), line=4),
+    Case("SPIN404", svc("    cap_drop: [ALL]\n"), svc(BASE), line=3),
+    Case("SPIN405", svc("    image: My/Image:1.0\n    cap_drop: [ALL]\n"),
+         svc("    image: my/image:1.0\n    cap_drop: [ALL]\n"), line=4),
+    # 5xx network
+    Case("SPIN501", svc(BASE + "    ports:\n      - 80:8080\n"), svc(BASE + '    ports:\n      - "60040:8080"\n'),
+         line=8),
+    Case("SPIN501", svc(BASE + '    ports:\n      - "0.0.0.0:443:8443/tcp"\n'),
+         svc(BASE + '    ports:\n      - "0.0.0.0:8443:8443/tcp"\n'), line=8, id="ip-443"),
+    Case("SPIN502", svc(BASE + '    ports:\n      - "9000:9000"\n'), svc(BASE + '    ports:\n      - "50000:9000"\n'),
+         line=8),
+    Case("SPIN502", svc(BASE + '    ports:\n      - "60040-60060:8080"\n'),
+         svc(BASE + '    ports:\n      - "60000-60050:8080"\n'), line=8, id="range"),
+    Case("SPIN503", svc(BASE + '    ports:\n      - "8080"\n'), svc(BASE + '    ports:\n      - "8080:8080"\n'), line=8),
+    Case("SPIN504", svc(BASE + '    ports:\n      - "60040:80"\n'), svc(BASE + '    ports:\n      - "60040:8080"\n'),
+         line=8),
+    Case("SPIN504", svc(BASE + '    expose:\n      - "443"\n'), svc(BASE + '    expose:\n      - "8443"\n'),
+         line=8, id="expose"),
+    Case("SPIN505", svc(BASE + '    ports:\n      - "5432:5432"\n'), svc(BASE + '    ports:\n      - "5432:5432"\n'),
+         line=8, args=("--access", "public"), extra={"clean_args": ("--access", "private")}),
+    Case("SPIN506", svc(BASE + '    ports:\n      - "60040:70000"\n'), svc(BASE + '    ports:\n      - "60040:7000"\n'),
+         line=8),
+    Case("SPIN507", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    retain_ip: true\n    upgrade_strategy:\n"
+                                      "      start_first: true\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    retain_ip: true\n    upgrade_strategy:\n"
+                           "      start_first: false\n"}, line=6, path=RC),
+    Case("SPIN507", svc(BASE + "    retain_ip: true\n", name="app") | {
+        RC: "version: '2'\nservices:\n  app:\n    upgrade_strategy:\n      start_first: true\n"},
+         svc(BASE, name="app") | {
+        RC: "version: '2'\nservices:\n  app:\n    upgrade_strategy:\n      start_first: true\n"},
+         line=5, path=RC, id="merged"),
+    # 6xx secrets
+    Case("SPIN601", svc(BASE + "    environment:\n      DB_PASSWORD: hunter2\n"),
+         svc(BASE + "    environment:\n      DB_PASSWORD_FILE: /run/secrets/db_password\n"), line=8),
+    Case("SPIN601", svc(BASE + "    environment:\n      - API_TOKEN=abc123\n"),
+         svc(BASE + "    environment:\n      - API_TOKEN=${API_TOKEN}\n      - MYSQL_ALLOW_EMPTY_PASSWORD=yes\n"),
+         line=8, id="list"),
+    Case("SPIN602", svc(BASE + "    secrets:\n      - source: db_password\n        target: db_password\n",
+                        "secrets:\n  db_password:\n    external: true\n"),
+         svc(BASE + "    secrets:\n      - source: web.mystack.db_password\n        target: db_password\n",
+             "secrets:\n  web.mystack.db_password:\n    external: true\n"), line=8),
+    Case("SPIN602", svc(BASE + "    secrets:\n      - source: web.other.pw\n        target: pw\n",
+                        "secrets:\n  web.other.pw:\n    external: true\n"),
+         svc(BASE + "    secrets:\n      - source: web.other.pw\n        target: pw\n",
+             "secrets:\n  web.other.pw:\n    external: true\n"), line=8, args=("--stack", "mystack"),
+         extra={"clean_args": ("--stack", "other")}, id="stack-option"),
+    Case("SPIN603", svc(BASE + "    secrets:\n      - web.mystack.db_password\n",
+                        "secrets:\n  web.mystack.db_password:\n    external: true\n"),
+         svc(BASE + "    secrets:\n      - source: web.mystack.db_password\n        target: db_password\n",
+             "secrets:\n  web.mystack.db_password:\n    external: true\n"), line=8),
+    Case("SPIN604", svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n        mode: '0444'\n",
+                        "secrets:\n  mystack.pw:\n    external: true\n"),
+         svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n        mode: '0400'\n",
+             "secrets:\n  mystack.pw:\n    external: true\n"), line=10),
+    Case("SPIN605", svc(BASE + '    user: "12345:6789"\n    secrets:\n      - source: mystack.pw\n        target: pw\n'
+                               "        uid: '0'\n        mode: '0400'\n", "secrets:\n  mystack.pw:\n    external: true\n"),
+         svc(BASE + '    user: "12345:6789"\n    secrets:\n      - source: mystack.pw\n        target: pw\n'
+                    "        uid: '12345'\n        mode: '0400'\n", "secrets:\n  mystack.pw:\n    external: true\n"),
+         line=11),
+    Case("SPIN605", svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n        uid: UserID\n",
+                        "secrets:\n  mystack.pw:\n    external: true\n"),
+         svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n        uid: '999'\n",
+             "secrets:\n  mystack.pw:\n    external: true\n"), line=10, id="placeholder"),
+    Case("SPIN606", svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n"),
+         svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n",
+             "secrets:\n  mystack.pw:\n    external: true\n"), line=8),
+    Case("SPIN607", svc(BASE, "secrets:\n  mystack.pw:\n    file: ./secrets/pw.txt\n"),
+         svc(BASE, "secrets:\n  mystack.pw:\n    external: true\n"), line=9),
+    # 7xx naming
+    Case("SPIN701", svc(BASE, name="nginx"), svc(BASE, name="web-nginx"), line=3),
+    Case("SPIN702", svc(BASE), svc(BASE), line=1, args=("--stack", "My_Stack"),
+         extra={"clean_args": ("--stack", "my-stack")}),
+    Case("SPIN702", {**svc(BASE), ".copier-answers.yml": "access: public\nstack_name: Bad.Name\n"},
+         {**svc(BASE), ".copier-answers.yml": "access: public\nstack_name: good-name\n"},
+         line=2, path=".copier-answers.yml", id="answers"),
+    Case("SPIN703", svc(BASE, "volumes:\n  pgdata:\n    driver: rancher-nfs\n    external: true\n"),
+         svc(BASE, "volumes:\n  web.mystack:\n    driver: rancher-nfs\n    external: true\n"), line=8),
+    # 8xx Dockerfiles
+    Case("SPIN801", {**svc(BASE), "web/Dockerfile": "FROM python\n"},
+         {**svc(BASE), "web/Dockerfile": "FROM python:3.12-slim\n"}, line=1, path="web/Dockerfile"),
+    Case("SPIN801", {**svc(BASE), "Dockerfile": "ARG BASE=latest\nFROM --platform=linux/amd64 nginx:${BASE} AS web\n"},
+         {**svc(BASE), "Dockerfile": "ARG BASE=1.27\nFROM --platform=linux/amd64 nginx:${BASE} AS web\n"},
+         line=2, path="Dockerfile", id="arg"),
+    Case("SPIN802",
+         {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d:ro\n'),
+          "web/Dockerfile": "FROM nginx:1.27\nUSER nginx\nRUN true\nUSER root\n"},
+         {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d:ro\n'),
+          "web/Dockerfile": "FROM nginx:1.27\nUSER root\nRUN true\nUSER 12345:6789\n"}, line=4, path="web/Dockerfile"),
+    Case("SPIN802",
+         {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d:ro\n'),
+          "web/Dockerfile": "FROM nginx:1.27 AS base\nUSER 101\nFROM python:3.12\nCOPY --from=base /a /a\n"},
+         {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d:ro\n'),
+          "web/Dockerfile": "FROM python:3.12 AS base\nUSER 101\nFROM base\nRUN true\n"},
+         line=3, path="web/Dockerfile", id="multistage"),
+    Case("SPIN803", {**svc(BASE), "web/Dockerfile": "# nothing yet\nRUN true\n"},
+         {**svc(BASE), "web/Dockerfile": "from nginx:1.27\nrun true\n"}, line=1, path="web/Dockerfile"),
+]
+
+
+def _case_id(case: Case) -> str:
+    return f"{case.rule}-{case.id}" if case.id else case.rule
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_rule_fires(case: Case, make_stack, audit_json) -> None:
+    result = audit_json(make_stack(case.fires), *case.args)
+    hits = [f for f in result.findings if f["rule"] == case.rule]
+    assert hits, f"{case.rule} did not fire; got {result.rules}"
+    if case.line is not None:
+        assert any(f["line"] == case.line and f["path"].endswith(case.path) for f in hits), hits
+    rule = next(r for r in all_rules() if r.id == case.rule)
+    assert all(f["severity"] == rule.severity.label and f["message"] and f["hint"] for f in hits)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_rule_stays_silent_when_fixed(case: Case, make_stack, audit_json) -> None:
+    args = case.extra.get("clean_args", case.args)
+    result = audit_json(make_stack(case.clean), *args)
+    assert case.rule not in result.rules, [f for f in result.findings if f["rule"] == case.rule]
+
+
+def test_every_rule_with_a_check_has_cases() -> None:
+    covered = {case.rule for case in CASES}
+    checked = {r.id for r in all_rules() if r.check is not None}
+    assert checked - covered == set()
+
+
+def _global_mount(path: str) -> Dict[str, str]:
+    return svc(BASE + f'    user: "12345:6789"\n    volumes:\n      - {path}:/data:ro\n')
+
+
+@pytest.mark.parametrize("root", sorted(FILE_SYSTEM_ROOTS))
+def test_every_file_system_root_in_the_facts_is_too_shallow(root: str, make_stack, audit_json) -> None:
+    """spin_facts.json is shared with the template's validators; the audit must refuse the same roots."""
+    shallow = audit_json(make_stack(_global_mount(root + "/"), "shallow")).rules
+    deeper = audit_json(make_stack(_global_mount(root + "/myproject/app"), "deeper")).rules
+    forbidden = any(root == home or root.startswith(home + "/") for home in HOME_ROOTS)
+    assert ("SPIN305" if forbidden else "SPIN306") in shallow
+    assert "SPIN306" not in deeper and ("SPIN305" in deeper) == forbidden
