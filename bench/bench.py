@@ -22,7 +22,7 @@ from copier import run_copy, run_update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import git, snapshot_template  # noqa: E402  (the tests' own snapshot helper)
+from stackkit import git, snapshot_template  # noqa: E402  (the tests' own snapshot helper)
 
 BIN = Path(sys.executable).parent
 

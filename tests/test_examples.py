@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import EXAMPLES, SHARED, load_example
+from stackkit import EXAMPLES, SHARED, load_example
 from stack_checks import assert_audit_clean, assert_hadolint, assert_schema, assert_types, dockerfiles
 
 NAMES = [path.stem for path in EXAMPLES]

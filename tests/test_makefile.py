@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import minimal_answers
+from stackkit import minimal_answers
 
 pytestmark = pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
 

@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from conftest import minimal_answers
+from stackkit import minimal_answers
 from stack_checks import assert_stack_ok, load_yaml
 
 

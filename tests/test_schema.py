@@ -63,7 +63,7 @@ def test_service_names_are_restricted():
         validate({"web app": GOOD["web"]})
 
 
-REFERENCE = __import__("conftest").SHARED / "reference" / "rancher-1.6-service-schema.json"
+REFERENCE = __import__("stackkit").SHARED / "reference" / "rancher-1.6-service-schema.json"
 
 
 @pytest.mark.skipif(not REFERENCE.exists(), reason="../shared is not here")

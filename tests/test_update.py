@@ -8,7 +8,7 @@ import pytest
 import yaml
 from copier import run_copy, run_update
 
-from conftest import git, minimal_answers, snapshot_template
+from stackkit import git, minimal_answers, snapshot_template
 from stack_checks import assert_stack_ok, load_yaml
 
 CONFLICT_MARKERS = re.compile(r"^(<<<<<<<|>>>>>>>)", re.M)

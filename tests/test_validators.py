@@ -3,7 +3,7 @@ the question and the rule, leaves nothing written, and accepts good answers."""
 
 import pytest
 
-from conftest import minimal_answers
+from stackkit import minimal_answers
 
 ALL_ROLES = ["web", "app", "api", "db", "kv", "util"]
 # Answers under which every question is asked.

@@ -1,0 +1,52 @@
+"""Helpers shared by the tests and the benchmark: the template as copier sees it
+(a tagged git repository of the working tree), example answers, Spin's facts."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
+SHARED = ROOT.parent / "shared"
+
+
+def git(cwd, *args):
+    """Run git with a fixed identity, so tests work on a machine without git config."""
+    return subprocess.run(
+        ["git", "-c", "user.name=spin-template tests", "-c", "user.email=tests@example.invalid",
+         "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def project_files():
+    """The files of the working tree that git would ship (tracked or new, not ignored)."""
+    listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+
+
+def snapshot_template(dest, tag="v1.0.0"):
+    """Copy the working tree into a fresh git repository tagged `tag`: what copier
+    fetches from `gh:org/spin-template`, including changes not yet committed."""
+    for name in project_files():
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    git(dest, "init", "-q")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "template snapshot")
+    git(dest, "tag", tag)
+    return dest
+
+
+def load_example(path):
+    return yaml.safe_load(Path(path).read_text())
+
+
+def minimal_answers(**overrides):
+    """The smallest complete answer set; tests override what they exercise."""
+    answers = {"owner": "fred", "staff_owner": "wilma", "run_as_uid": 501, "run_as_gid": 124}
+    answers.update(overrides)
+    return answers
