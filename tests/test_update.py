@@ -126,3 +126,14 @@ def test_an_invalid_answer_on_update_is_refused(stack):
         update(dst, data={"image_tag": "latest"})
     assert (dst / "docker-compose.yml").read_text() == before
     assert yaml.safe_load((dst / ".copier-answers.yml").read_text())["image_tag"] == "v0.1.0"
+
+
+def test_message_after_update_names_what_to_create(stack, capsys):
+    _, dst = stack
+    run_update(dst, data={"services": ["web", "app", "db", "util"]}, defaults=True, overwrite=True, quiet=False,
+               unsafe=False)
+    message = capsys.readouterr().err
+    assert "Spin stack mystack is updated" in message
+    assert "git diff docker-compose.yml" in message
+    assert "rancher --env dev-cattle volume create --driver rancher-nfs util.mystack" in message
+    assert "rancher --env dev-cattle secret create mystack.postgres_password secrets/postgres_password" in message
