@@ -89,8 +89,8 @@ def assert_hadolint(stack):
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def assert_audit_clean(stack):
-    result = subprocess.run([tool("spin-audit"), "--format", "json", "--fail-on", "warning", str(stack)],
+def assert_audit_clean(stack, fail_on="warning"):
+    result = subprocess.run([tool("spin-audit"), "--format", "json", "--fail-on", fail_on, str(stack)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -51,7 +51,7 @@ def test_example_dockerfiles_pass_hadolint(rendered_examples, name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_example_audits_clean(rendered_examples, name):
-    assert_audit_clean(rendered_examples[name])
+    assert_audit_clean(rendered_examples[name], fail_on="info")  # not even an info finding
 
 
 @pytest.mark.skipif(not (SHARED / "tools" / "rancher-schema-check").exists(), reason="../shared is not here")
