@@ -1,7 +1,7 @@
 """The hooks in .pre-commit-hooks.yaml, for real: `pre-commit try-repo` from a stack's own repository.
 
-The hook repository is a committed copy of this project's working tree (try-repo would
-otherwise miss files that are not committed yet). pre-commit installs the hooks from PyPI.
+The hook repository is the tests' tagged snapshot of this project's working tree (try-repo
+would otherwise miss files that are not committed yet). pre-commit installs the hooks from PyPI.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from stackkit import snapshot_template
+
 pytest.importorskip("pre_commit")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SKIP = shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis",
-                              "build", "dist", "*.egg-info", "out")
 
 
 def _env(home: Path) -> dict:
@@ -38,11 +37,7 @@ def _git_commit_all(repo: Path, env: dict) -> None:
 def setup(tmp_path_factory):
     base = tmp_path_factory.mktemp("pre-commit")
     env = _env(base / "cache")
-    hook_repo = base / "hook-repo"
-    shutil.copytree(PROJECT_ROOT, hook_repo, ignore=SKIP)
-    if not (hook_repo / "README.md").exists():  # pyproject.toml names it as the readme
-        (hook_repo / "README.md").write_text("# spin-template\n")
-    _git_commit_all(hook_repo, env)
+    hook_repo = snapshot_template(base / "hook-repo")
     return hook_repo, env, base
 
 
