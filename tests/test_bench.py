@@ -1,0 +1,61 @@
+"""The benchmark's reference templates are what its table says they are (not timed:
+speed is measured by bench/bench.py alone). The shape floor must render the same
+file tree as the real template with one-line files, and must drop the validators
+only when asked to, or its rows would split a copy's cost wrongly."""
+
+import sys
+
+import pytest
+import yaml
+from copier import run_copy
+
+from stackkit import EXAMPLES, ROOT, load_example
+
+sys.path.insert(0, str(ROOT / "bench"))
+import bench  # noqa: E402  (bench/ is a script folder, not a package)
+
+PORTAL = next(path for path in EXAMPLES if path.stem == "portal")
+
+
+def copy(template, answers, dst):
+    run_copy(str(template), dst, data=answers, defaults=True, quiet=True, unsafe=False, vcs_ref="v1.0.0")
+    return dst
+
+
+def tree(stack):
+    return sorted(str(path.relative_to(stack)) for path in stack.rglob("*") if path.is_file())
+
+
+@pytest.fixture(scope="module")
+def shapes(template_repo, tmp_path_factory):
+    work = tmp_path_factory.mktemp("shapes")
+    return {validators: bench.shape_floor(template_repo, work / f"shape-{validators}", validators)
+            for validators in (False, True)}
+
+
+@pytest.mark.parametrize("validators", [False, True])
+def test_shape_floor_renders_the_same_files_one_line_each(template_repo, shapes, validators, tmp_path):
+    answers = load_example(PORTAL)
+    real = copy(template_repo, answers, tmp_path / "real")
+    shape = copy(shapes[validators], answers, tmp_path / "shape")
+    assert tree(shape) == tree(real)
+    stack_name = yaml.safe_load((real / ".copier-answers.yml").read_text())["stack_name"]
+    one_line = [name for name in tree(shape) if (shape / name).read_text() == stack_name + "\n"]
+    static = [name for name in tree(shape) if (shape / name).read_bytes() == (real / name).read_bytes()]
+    assert sorted(one_line + static) == [name for name in tree(shape) if name != ".copier-answers.yml"]
+    assert len(one_line) > len(static), "the shape floor still renders the template's own content"
+
+
+def test_shape_floor_keeps_its_validators_only_when_asked(shapes, tmp_path):
+    answers = dict(load_example(PORTAL), image_tag="latest")
+    copy(shapes[False], answers, tmp_path / "unvalidated")
+    with pytest.raises(ValueError, match="image_tag"):
+        copy(shapes[True], answers, tmp_path / "validated")
+    assert not (tmp_path / "validated").exists()
+
+
+def test_floor_template_copies_and_updates(tmp_path):
+    floor = bench.floor_template(tmp_path / "floor")
+    bench.release(floor, "README.md.jinja", "# {{ name }}", "# {{ name }}!")
+    stack = copy(floor, {}, tmp_path / "stack")
+    assert (stack / "README.md").read_text() == "# x\n"
