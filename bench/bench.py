@@ -21,7 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from stackkit import git, snapshot_template  # noqa: E402  (the tests' own snapshot helper)
+from stackkit import commit_tagged, git, snapshot_template  # noqa: E402  (the tests' own snapshot helper)
 
 BIN = Path(sys.executable).parent
 
@@ -33,11 +33,7 @@ def floor_template(dest):
     (dest / "copier.yml").write_text("name:\n  type: str\n  default: x\n")
     (dest / "README.md.jinja").write_text("# {{ name }}\n")
     (dest / "{{_copier_conf.answers_file}}.jinja").write_text("{{ _copier_answers|to_nice_yaml -}}\n")
-    git(dest, "init", "-q")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "v1")
-    git(dest, "tag", "v1.0.0")
-    return dest
+    return commit_tagged(dest)
 
 
 def repository_floor(snapshot, dest):
@@ -49,11 +45,7 @@ def repository_floor(snapshot, dest):
     (dest / "copier.yml").write_text("_subdirectory: template\nname:\n  type: str\n  default: x\n")
     (dest / "template" / "README.md.jinja").write_text("# {{ name }}\n")
     (dest / "template" / "{{_copier_conf.answers_file}}.jinja").write_text("{{ _copier_answers|to_nice_yaml -}}\n")
-    git(dest, "init", "-q")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "v1")
-    git(dest, "tag", "v1.0.0")
-    return dest
+    return commit_tagged(dest)
 
 
 def shape_floor(snapshot, dest, validators):
@@ -69,11 +61,7 @@ def shape_floor(snapshot, dest, validators):
     for path in (dest / "template").rglob("*.jinja"):
         if "_copier_conf.answers_file" not in path.name:
             path.write_text("{{ stack_name }}\n")
-    git(dest, "init", "-q")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "v1")
-    git(dest, "tag", "v1.0.0")
-    return dest
+    return commit_tagged(dest)
 
 
 def release(template, path, old, new):

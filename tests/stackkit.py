@@ -34,9 +34,14 @@ def snapshot_template(dest, tag="v1.0.0"):
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
+    return commit_tagged(dest, tag, "template snapshot")
+
+
+def commit_tagged(dest, tag="v1.0.0", message="v1"):
+    """Make `dest` a git repository of one commit, tagged: a template copier can fetch."""
     git(dest, "init", "-q")
     git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "template snapshot")
+    git(dest, "commit", "-q", "-m", message)
     git(dest, "tag", tag)
     return dest
 
