@@ -102,6 +102,14 @@ def median_ms(samples):
     return statistics.median(samples) * 1000
 
 
+def middle_half_ms(samples):
+    """The interquartile range of the rounds, so a reader can tell a difference from noise."""
+    if len(samples) < 2:
+        return f"{median_ms(samples):.0f}"
+    low, _, high = statistics.quantiles(samples, n=4)
+    return f"{low * 1000:.0f}-{high * 1000:.0f}"
+
+
 def bench_copier(repeat, work):
     """Copy and update against the one-file floor, and against this template's
     shape (its questions, file tree and repository with one-line files), so the
@@ -134,19 +142,19 @@ def bench_copier(repeat, work):
         return f"{ms / floor_ms:.2f}x; {ms / shape_ms:.2f}x the shape floor"
 
     floor_ms, shape_ms = copy_ms["floor"], copy_ms["shape"]
-    rows = [("copier copy, one-file template (floor)", floor_ms, "1.00x"),
-            ("copier copy, one-file template in a clone of this repository", copy_ms["repo-floor"],
+    rows = [("copier copy, one-file template (floor)", samples["floor"], "1.00x"),
+            ("copier copy, one-file template in a clone of this repository", samples["repo-floor"],
              f"{copy_ms['repo-floor'] / floor_ms:.2f}x"),
             ("copier copy, this template's shape: its questions and file tree, one-line files, "
-             "no validators (shape floor)", shape_ms, f"{shape_ms / floor_ms:.2f}x"),
-            ("copier copy, the shape floor with this template's validators", copy_ms["shape-validated"],
+             "no validators (shape floor)", samples["shape"], f"{shape_ms / floor_ms:.2f}x"),
+            ("copier copy, the shape floor with this template's validators", samples["shape-validated"],
              compared(copy_ms["shape-validated"], floor_ms, shape_ms))]
-    rows += [(f"copier copy, examples/{name}.yml", copy_ms[name], compared(copy_ms[name], floor_ms, shape_ms))
+    rows += [(f"copier copy, examples/{name}.yml", samples[name], compared(copy_ms[name], floor_ms, shape_ms))
              for name in examples]
-    rows += [("copier update v1 -> v2, one-file template (floor)", update_ms["floor"], "1.00x"),
-             ("copier update v1 -> v2, shape floor", update_ms["shape"],
+    rows += [("copier update v1 -> v2, one-file template (floor)", update_samples["floor"], "1.00x"),
+             ("copier update v1 -> v2, shape floor", update_samples["shape"],
               f"{update_ms['shape'] / update_ms['floor']:.2f}x"),
-             ("copier update v1 -> v2, examples/portal.yml", update_ms["portal"],
+             ("copier update v1 -> v2, examples/portal.yml", update_samples["portal"],
               compared(update_ms["portal"], update_ms["floor"], update_ms["shape"]))]
     split = {"floor": floor_ms, "shape": shape_ms, "validated": copy_ms["shape-validated"], "portal": copy_ms["portal"]}
     return rows, split
@@ -156,13 +164,16 @@ def where_time_goes(split):
     """The prose under the table: a copy of examples/portal.yml split into copier's
     share for this template's shape, the validators' and the files' content."""
     floor, shape, validated, portal = (split[key] for key in ("floor", "shape", "validated", "portal"))
+
+    def added(ms, before):
+        return f"{ms - before:.0f} ms" if ms > before else "nothing the rounds can tell from noise"
     return (
         f"A copy of examples/portal.yml costs {portal / floor:.2f}x the one-file floor. Of the "
         f"{portal - floor:.0f} ms beyond it, {shape - floor:.0f} ms are copier's own cost for a template of this "
         f"shape (the shape floor: {shape / floor:.2f}x). That covers the questions the interface fixes, each "
         "rendered with its type, `when`, default and choices; the file tree, each path rendered and each file "
-        "written and checked with git; and the clone of this repository. The validators add "
-        f"{validated - shape:.0f} ms. The files' content adds {portal - validated:.0f} ms, almost all of it Jinja "
+        f"written and checked with git; and the clone of this repository. The validators add {added(validated, shape)}. "
+        f"The files' content adds {added(portal, validated)}, almost all of it Jinja "
         "compiling the templates and macros: copier builds a new Jinja environment for every run, so nothing is "
         "cached from one run to the next. Already removed: one macro per text question (now one macro and the "
         "patterns in includes/answer-rules.json), the database table as Jinja code (now includes/engines.json), "
@@ -214,7 +225,7 @@ def bench_audit(repeat, work, rendered):
         for _ in range(repeat):
             audit_samples.append(timed_audit([audit, "--format", "json", *map(str, stacks)]))
             lint_samples.append(timed_audit([hadolint, "--no-color", *files]))
-        rows.append((f"spin-audit, {count} stack(s) like examples/portal.yml", median_ms(audit_samples),
+        rows.append((f"spin-audit, {count} stack(s) like examples/portal.yml", audit_samples,
                      f"hadolint on their {len(files)} Dockerfiles: {median_ms(lint_samples):.0f} ms"))
     # One stack, growing: the cost beyond process start-up, per service, should stay flat.
     sizes = (1, 10, 100, 500, 1000)
@@ -227,7 +238,7 @@ def bench_audit(repeat, work, rendered):
     for count in sizes:
         ms = median_ms(samples[count])
         note = "process start-up" if count == 1 else f"{(ms - startup) / (count - 1):.3f} ms per service beyond start-up"
-        rows.append((f"spin-audit, one stack of {count} services", ms, note))
+        rows.append((f"spin-audit, one stack of {count} services", samples[count], note))
     return rows
 
 
@@ -240,7 +251,7 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=11)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -252,9 +263,11 @@ def main():
         audit_rows = bench_audit(options.repeat, work, rendered)
     lines = ["# Performance", "",
              f"Measured by `bench/bench.py --repeat {options.repeat}` on {machine()}.",
-             "Cases are interleaved round by round; each figure is the median of the rounds.", "",
-             "| case | median | compared |", "|---|---:|---|"]
-    lines += [f"| {case} | {ms:.0f} ms | {note} |" for case, ms, note in copier_rows + audit_rows]
+             "Cases are interleaved round by round; each figure is the median of the rounds, and the middle "
+             "half of the rounds shows how much they spread on this machine.", "",
+             "| case | median | middle half | compared |", "|---|---:|---:|---|"]
+    lines += [f"| {case} | {median_ms(times):.0f} ms | {middle_half_ms(times)} ms | {note} |"
+              for case, times, note in copier_rows + audit_rows]
     lines += ["", "Targets: a full stack costs at most 25% more than copier's one-file floor; "
               "spin-audit stays linear and under 1 ms per service.", "",
               "## Where a copy's time goes", "", where_time_goes(split), ""]
