@@ -1,9 +1,11 @@
 """Benchmark: copier copy/update of the template against copier's own floor (a
-one-file template), and spin-audit's cost as stacks and services grow, beside
-hadolint on the same Dockerfiles. Runs are interleaved and repeated; the table
-reports medians. Writes docs/performance.md.
+one-file template) and against a shape floor (this template's questions, file
+tree and repository with one-line files), and spin-audit's cost as stacks and
+services grow, beside hadolint on the same Dockerfiles. Runs are interleaved and
+repeated; the table reports medians and the middle half of the rounds. Writes
+docs/performance.md.
 
-    .venv/bin/python bench/bench.py [--repeat N] [--quick]
+    .venv/bin/python bench/bench.py [--repeat N] [--output FILE]
 """
 
 import argparse
