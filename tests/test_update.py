@@ -25,7 +25,7 @@ def release_v2(template):
     with (template / "copier.yml").open("a") as handle:
         handle.write("\ntimezone:\n  type: str\n  default: UTC\n  help: Time zone of the app and api containers.\n"
                      "  validator: \"{{ '' if timezone | regex_search('^[A-Za-z_/+-]+$') else 'must be a tz name' }}\"\n")
-    edit(template / "template" / "docker-compose.yml.jinja",
+    edit(template / "includes" / "stack.jinja",
          "{%- set variables = {'PORT': app_port,", "{%- set variables = {'TZ': timezone, 'PORT': app_port,")
     edit(template / "includes" / "compose.jinja", "      interval: 5000", "      interval: 10000")
     git(template, "add", "-A")

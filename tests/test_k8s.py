@@ -1,0 +1,317 @@
+"""The Kubernetes stack (platform rancher2): every overlay builds with `kubectl kustomize`, every
+object is valid for a pinned Kubernetes API version (kubernetes-validate, strict), and Spin's
+Rancher 2 rules hold in what is rendered, for answer sets across the roles, engines and access
+levels."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from stackkit import EXAMPLES, load_example, minimal_answers
+
+K8S_VERSION = "1.31.0"
+FACTS = json.loads((Path(__file__).resolve().parents[1] / "hooks" / "spin_audit" / "spin_facts.json").read_text())
+R2 = FACTS["rancher2"]
+KUBECTL = shutil.which("kubectl")
+needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl (with kustomize) is not installed")
+
+ANSWER_SETS = {
+    "portal": load_example(Path(__file__).resolve().parents[1] / "examples" / "portal-k8s.yml"),
+    "everything-private": minimal_answers(
+        platform="rancher2", stack_name="tracker", namespace="tracker-dev", cluster="production", access="private",
+        services=["web", "app", "api", "db", "kv", "util"], db_engine="mysql", group="genome",
+        gpfs_mounts=[{"service": "app", "host_path": "/global/cfs/cdirs/genome/tracker/results",
+                      "container_path": "/results", "read_only": False},
+                     {"service": "util", "host_path": "/global/cfs/cdirs/genome/tracker/dumps",
+                      "container_path": "/dumps", "read_only": False},
+                     {"service": "web", "host_path": "/global/cfs/cdirs/genome/tracker/www",
+                      "container_path": "/www"}],
+        secrets={"api_token": ["app", "api"], "web.cert": ["web"]}),
+    "api-behind-fqdn": minimal_answers(platform="rancher2", fqdn="api.nersc.gov", services=["api", "kv"],
+                                       access="authenticated", app_port=9000),
+    "database-only": minimal_answers(platform="rancher2", stack_name="mongo-box", services=["db", "util"],
+                                     db_engine="mongodb"),
+    "static-site": minimal_answers(platform="rancher2", stack_name="pages", services=["web"], run_as_gid=101,
+                                   gpfs_mounts=[{"service": "web", "host_path": "/global/cfs/cdirs/genome/www/pub",
+                                                 "container_path": "/srv/www"}]),
+    "mariadb-app": minimal_answers(platform="rancher2", stack_name="lims", services=["app", "db", "util"],
+                                   db_engine="mariadb", secrets={"lims_key": ["app", "util"]}),
+}
+
+
+@pytest.fixture(scope="module")
+def stacks(render):
+    return {name: render(answers) for name, answers in ANSWER_SETS.items()}
+
+
+def answers_of(stack):
+    return yaml.safe_load((stack / ".copier-answers.yml").read_text())
+
+
+def build(stack, cluster):
+    """The objects `kubectl apply -k k8s/<cluster>` would send."""
+    result = subprocess.run([KUBECTL, "kustomize", str(stack / "k8s" / cluster)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def of_kind(objects, kind):
+    return [o for o in objects if o["kind"] == kind]
+
+
+def pod_specs(objects):
+    """(object, pod spec) of every workload."""
+    for obj in objects:
+        if obj["kind"] == "Deployment":
+            yield obj, obj["spec"]["template"]["spec"]
+        elif obj["kind"] == "CronJob":
+            yield obj, obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def containers(spec):
+    return spec.get("initContainers", []) + spec["containers"]
+
+
+CASES = [(name, cluster) for name in ANSWER_SETS for cluster in R2["clusters"]]
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name, cluster", CASES)
+def test_overlay_builds_into_valid_objects_in_the_namespace(stacks, name, cluster):
+    objects = build(stacks[name], cluster)
+    namespace = answers_of(stacks[name])["namespace"]
+    assert objects
+    for obj in objects:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+        assert obj["metadata"]["namespace"] == namespace, obj["metadata"]["name"]
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_one_workload_per_role(stacks, name):
+    objects = build(stacks[name], "development")
+    roles = answers_of(stacks[name])["services"]
+    deployments = sorted(o["metadata"]["name"] for o in of_kind(objects, "Deployment"))
+    assert deployments == sorted(r for r in roles if r != "util")
+    assert [o["metadata"]["name"] for o in of_kind(objects, "CronJob")] == (["util"] if "util" in roles else [])
+    services = {o["metadata"]["name"]: o for o in of_kind(objects, "Service")}
+    assert sorted(services) == deployments
+    for deployment in of_kind(objects, "Deployment"):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        service = services[deployment["metadata"]["name"]]
+        assert service["spec"]["selector"].items() <= labels.items()
+        assert deployment["spec"]["selector"]["matchLabels"] == service["spec"]["selector"]
+        port_names = {p["name"] for c in deployment["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+    assert of_kind(objects, "Secret") == [], "secret values never live in git"
+    assert not (stacks[name] / "docker-compose.yml").exists() and not (stacks[name] / "rancher-compose.yml").exists()
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_every_container_has_spins_security_context(stacks, name):
+    answers = answers_of(stacks[name])
+    for obj, spec in pod_specs(build(stacks[name], "development")):
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["runAsUser"] == answers["run_as_uid"], obj["metadata"]["name"]
+        assert pod["runAsGroup"] == answers["run_as_gid"] and pod["fsGroup"] == answers["run_as_gid"]
+        assert not any(spec.get(key) for key in ("hostNetwork", "hostPID", "hostIPC"))
+        assert spec["automountServiceAccountToken"] is False
+        for container in containers(spec):
+            security = container["securityContext"]
+            assert security["capabilities"] == {"drop": ["ALL"]}, (obj["metadata"]["name"], security)
+            assert security["allowPrivilegeEscalation"] is False and security["privileged"] is False
+            assert container.get("securityContext", {}).get("runAsUser", pod["runAsUser"]) != 0
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_global_file_system_mounts_are_host_directories_as_answered(stacks, name):
+    answers = answers_of(stacks[name])
+    wanted = {(m["service"], m["host_path"], m["container_path"], m.get("read_only", True) is not False)
+              for m in answers["gpfs_mounts"]}
+    found = set()
+    for obj, spec in pod_specs(build(stacks[name], "development")):
+        role = obj["metadata"]["name"]
+        host_volumes = {v["name"]: v["hostPath"] for v in spec.get("volumes", []) if "hostPath" in v}
+        for container in containers(spec):
+            for mount in container.get("volumeMounts", []):
+                if mount["name"] in host_volumes:
+                    host = host_volumes[mount["name"]]
+                    assert host["type"] == "Directory" and host["path"].startswith("/global/")
+                    assert not host["path"].startswith("/global/homes")
+                    found.add((role, host["path"], mount["mountPath"], mount.get("readOnly", False)))
+    assert found == wanted
+    if answers["access"] == "public":
+        assert all(read_only for *_, read_only in found)
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name, cluster", CASES)
+def test_ingress_has_spins_host_for_its_cluster(stacks, name, cluster):
+    answers = answers_of(stacks[name])
+    ingresses = of_kind(build(stacks[name], cluster), "Ingress")
+    http_roles = [r for r in ("web", "app", "api") if r in answers["services"]]
+    if not (http_roles and ("web" in answers["services"] or answers["fqdn"])):
+        assert ingresses == []
+        return
+    (ingress,) = ingresses
+    name_, spec = ingress["metadata"]["name"], ingress["spec"]
+    assert name_ == http_roles[0] and spec["ingressClassName"] == R2["ingress_class"]
+    hosts = [rule["host"] for rule in spec["rules"]]
+    assert hosts[0] == f"{name_}.{answers['namespace']}.{cluster}.{R2['ingress_domain']}"
+    assert hosts[1:] == ([answers["fqdn"]] if answers["fqdn"] else [])
+    assert spec.get("tls", []) == ([{"hosts": [answers["fqdn"]], "secretName": f"{name_}-tls"}] if answers["fqdn"] else [])
+    for rule in spec["rules"]:
+        (path,) = rule["http"]["paths"]
+        assert path["backend"]["service"] == {"name": http_roles[0], "port": {"name": "http"}}
+    allowed = (ingress["metadata"].get("annotations") or {}).get("nginx.ingress.kubernetes.io/whitelist-source-range")
+    assert allowed == (",".join(R2["nersc_networks"]) if answers["access"] == "private" else None)
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_images_labels_and_annotations(stacks, name):
+    answers = answers_of(stacks[name])
+    project = answers["registry_project"]
+    for obj in build(stacks[name], "production"):
+        metadata = obj["metadata"]
+        assert not any(key.startswith("nersc.gov/") for key in metadata.get("annotations") or {}), "Spin adds those"
+        assert metadata["labels"]["app.kubernetes.io/part-of"] == answers["stack_name"]
+    for obj, spec in pod_specs(build(stacks[name], "production")):
+        role = obj["metadata"]["name"]
+        (container,) = spec["containers"]
+        built = role in ("web", "app", "api")
+        assert container["image"].startswith(f"{R2['registry']}/{project}/") == built
+        assert spec.get("imagePullSecrets") == ([{"name": R2["pull_secret"]}] if built else None)
+        assert container["image"].rsplit(":", 1)[-1] not in ("latest", "")
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_data_lives_on_claims_of_spins_storage_class(stacks, name):
+    objects = build(stacks[name], "development")
+    claims = {o["metadata"]["name"]: o for o in of_kind(objects, "PersistentVolumeClaim")}
+    for claim in claims.values():
+        assert claim["spec"]["storageClassName"] == R2["storage_class"]
+    answers = answers_of(stacks[name])
+    stack_name = answers["stack_name"]
+    if "db" in answers["services"]:
+        assert f"db.{stack_name}" in claims
+        (db,) = [o for o in of_kind(objects, "Deployment") if o["metadata"]["name"] == "db"]
+        assert db["spec"]["strategy"] == {"type": "Recreate"}
+        spec = db["spec"]["template"]["spec"]
+        claimed = {v["name"] for v in spec["volumes"] if v.get("persistentVolumeClaim", {}).get("claimName") == f"db.{stack_name}"}
+        assert any(m["name"] in claimed for m in spec["containers"][0]["volumeMounts"])
+    used = {v["persistentVolumeClaim"]["claimName"] for _, spec in pod_specs(objects)
+            for v in spec.get("volumes", []) if "persistentVolumeClaim" in v}
+    assert used == set(claims), "every claim is used and every used claim is rendered"
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_secrets_are_mounted_read_only_from_secrets_the_makefile_creates(stacks, name):
+    stack = stacks[name]
+    makefile = (stack / "Makefile").read_text()
+    named = set()
+    for _, spec in pod_specs(build(stack, "development")):
+        projected = [v for v in spec.get("volumes", []) if "projected" in v]
+        for volume in projected:
+            for source in volume["projected"]["sources"]:
+                named.add(source["secret"]["name"])
+                assert f"create secret generic {source['secret']['name']} " in makefile
+        mounts = [m for c in containers(spec) for m in c.get("volumeMounts", []) if m["name"] in {v["name"] for v in projected}]
+        assert all(m["mountPath"] == "/run/secrets" and m["readOnly"] is True for m in mounts)
+    assert makefile.count("create secret generic ") == len(named)
+    assert makefile.count("--dry-run=client --output=yaml | $(KUBECTL) apply --filename=-") >= len(named)
+
+
+def kubelet_secret_mode(default_mode, fs_group):
+    """The mode and group the kubelet gives a file of a projected/secret volume: it writes
+    defaultMode, then (SetVolumeOwnership, read-only volume) chowns the group to fsGroup and
+    adds group read: mode | 0o440."""
+    return (default_mode | 0o440, fs_group) if fs_group is not None else (default_mode, 0)
+
+
+@needs_kubectl
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to switch users")
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_secret_files_are_readable_by_the_containers_user_only(stacks, name):
+    tmp_path = Path(tempfile.mkdtemp(prefix="secrets-"))  # under /tmp: pytest's own tmp is root-only
+    tmp_path.chmod(0o755)
+    try:
+        check_secret_files(build(stacks[name], "development"), tmp_path)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def check_secret_files(objects, tmp_path):
+    """Write each secret file as the kubelet would, then read it as the container's user and as a stranger."""
+    for obj, spec in pod_specs(objects):
+        pod = spec["securityContext"]
+        for volume in (v for v in spec.get("volumes", []) if "projected" in v):
+            mode, group = kubelet_secret_mode(volume["projected"]["defaultMode"], pod.get("fsGroup"))
+            for source in volume["projected"]["sources"]:
+                for item in source["secret"]["items"]:
+                    path = tmp_path / item["path"]
+                    path.write_text("s3cret\n")
+                    os.chown(path, 0, group)
+                    os.chmod(path, mode)
+                    groups = sorted({pod["runAsGroup"], *pod.get("supplementalGroups", []),
+                                     *([pod["fsGroup"]] if "fsGroup" in pod else [])})
+                    as_container = ["setpriv", f"--reuid={pod['runAsUser']}", f"--regid={pod['runAsGroup']}",
+                                    f"--groups={','.join(map(str, groups))}", "cat", str(path)]
+                    result = subprocess.run(as_container, capture_output=True, text=True)
+                    assert result.returncode == 0 and result.stdout == "s3cret\n", (obj["metadata"]["name"], result.stderr)
+                    stranger = ["setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", "cat", str(path)]
+                    assert subprocess.run(stranger, capture_output=True).returncode != 0
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_kustomizations_list_exactly_their_files(stacks, name):
+    k8s = stacks[name] / "k8s"
+    assert sorted(p.name for p in k8s.iterdir()) == sorted(["base", *R2["clusters"]])
+    for folder in k8s.iterdir():
+        kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
+        files = sorted(p.name for p in folder.iterdir() if p.name != "kustomization.yaml")
+        listed = sorted(r for r in kustomization["resources"] if not r.startswith(".."))
+        assert listed == files, folder.name
+        if folder.name != "base":
+            assert kustomization["namespace"] == answers_of(stacks[name])["namespace"]
+            assert "../base" in kustomization["resources"]
+
+
+@needs_kubectl
+def test_util_is_a_cronjob_that_dumps_the_database(stacks):
+    objects = build(stacks["portal"], "development")
+    (cronjob,) = of_kind(objects, "CronJob")
+    assert cronjob["spec"]["schedule"] == "0 9 * * *" and cronjob["spec"]["timeZone"] == "Etc/UTC"
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "Never"
+    (container,) = pod["containers"]
+    assert container["command"][:2] == ["sh", "-c"] and "pg_dump --host=db" in container["command"][2]
+    # Kubernetes expands $(VAR) in commands and turns $$ into $, as compose does.
+    assert "$$(date -u +%Y%m%dT%H%M%SZ)" in container["command"][2]
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/backup", "/run/secrets"}
+
+
+@needs_kubectl
+def test_postgres_initialises_a_subdirectory_of_its_claim(stacks):
+    (db,) = [o for o in of_kind(build(stacks["portal"], "development"), "Deployment") if o["metadata"]["name"] == "db"]
+    container = db["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    mount = next(m["mountPath"] for m in container["volumeMounts"] if m["name"].startswith("data"))
+    assert env["PGDATA"].startswith(mount + "/") and env["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+
+
+def test_rancher2_examples_exist():
+    platforms = {load_example(path).get("platform", "rancher1") for path in EXAMPLES}
+    assert platforms == {"rancher1", "rancher2"}
