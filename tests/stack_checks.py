@@ -95,8 +95,30 @@ def assert_audit_clean(stack, fail_on="warning"):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+K8S_VERSION = "1.31.0"  # the Kubernetes API the rendered objects are validated against
+
+
+def assert_kubernetes(stack):
+    """Each overlay builds with `kubectl kustomize` into objects valid for K8S_VERSION (strict)."""
+    import kubernetes_validate
+
+    for overlay in ("development", "production"):
+        built = subprocess.run([tool("kubectl"), "kustomize", str(Path(stack) / "k8s" / overlay)],
+                               capture_output=True, text=True)
+        assert built.returncode == 0, built.stderr
+        objects = [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+        assert objects, overlay
+        for obj in objects:
+            kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+
+
 def assert_stack_ok(stack):
-    assert_types(stack)
-    assert_schema(stack)
+    """Every check a rendered stack of either platform must pass."""
+    if load_yaml(Path(stack) / ".copier-answers.yml").get("platform") == "rancher2":
+        if tool("kubectl"):
+            assert_kubernetes(stack)
+    else:
+        assert_types(stack)
+        assert_schema(stack)
     assert_hadolint(stack)
     assert_audit_clean(stack)

@@ -56,6 +56,7 @@ def test_a_person_renders_a_portal(template_repo, tmp_path):
     s = Session(template_repo, dst)
     s.question("fqdn").type("portal.jgi.doe.gov")
     s.question("stack_name").shows("portal-jgi-doe").type("")  # the 2018 naming rule, as default
+    s.question("platform").shows("rancher1").keys(ENTER)
     s.question("environment").shows("dev-cattle").keys(DOWN, ENTER)  # -> prod-cattle
     s.question("owner").type("Fred").refused("NERSC (NIM)", "fred")
     s.question("staff_owner").type("wilma")
@@ -87,7 +88,7 @@ def test_a_person_renders_a_portal(template_repo, tmp_path):
     s.child.close()
     assert s.child.exitstatus == 0
 
-    assert s.asked == ["fqdn", "stack_name", "environment", "owner", "staff_owner", "group", "staff_group",
+    assert s.asked == ["fqdn", "stack_name", "platform", "environment", "owner", "staff_owner", "group", "staff_group",
                        "registry_project", "access", "services", "web_exposure", "app_port", "app_base_image",
                        "image_tag", "db_engine", "db_image", "run_as_uid", "run_as_gid", "run_as_user",
                        "run_as_group", "run_as_comment", "gpfs_mounts", "secrets", "ci"]
@@ -104,6 +105,7 @@ def test_questions_that_do_not_apply_are_not_asked(template_repo, tmp_path):
     s = Session(template_repo, tmp_path / "dbonly")
     s.question("fqdn").type("")
     s.question("stack_name").shows("dbonly").type("")  # the folder's name
+    s.question("platform").keys(ENTER)
     s.question("environment").keys(ENTER)
     s.question("owner").type("fred")
     s.question("staff_owner").type("wilma")
@@ -134,9 +136,45 @@ def test_interrupting_writes_nothing(template_repo, tmp_path, question):
     s = Session(template_repo, dst)
     s.question("fqdn").type("")
     s.question("stack_name").type("")
+    s.question("platform").keys(ENTER)
     s.question("environment").keys(ENTER)
     s.question(question).keys("\x03")  # Ctrl-C
     s.child.expect(pexpect.EOF)
     s.child.close()
     assert s.child.exitstatus != 0
     assert not dst.exists()
+
+
+def test_a_person_renders_a_kubernetes_stack(template_repo, tmp_path):
+    dst = tmp_path / "lims"
+    s = Session(template_repo, dst)
+    s.question("fqdn").type("lims.jgi.doe.gov")
+    s.question("stack_name").shows("lims-jgi-doe").type("")
+    s.question("platform").keys(DOWN, ENTER)  # rancher2
+    s.question("cluster").shows("development").keys(ENTER)
+    s.question("namespace").shows("lims-jgi-doe").keys(CLEAR_LINE).type("LIMS").refused("DNS label", "lims")
+    s.question("owner").type("fred")
+    s.question("staff_owner").type("wilma")
+    s.question("group").type("")
+    s.question("staff_group").type("")
+    s.question("registry_project").type("")
+    s.question("access").keys(DOWN, DOWN, ENTER)  # private
+    s.question("services").keys(ENTER)  # web and app
+    s.question("app_port").type("")
+    s.question("app_base_image").type("")
+    s.question("image_tag").type("")
+    s.question("run_as_uid").type("501")
+    s.question("run_as_gid").type("124")
+    s.question("run_as_user").type("")
+    s.question("run_as_group").type("")
+    s.question("gpfs_mounts").type("")
+    s.question("secrets").type("")
+    s.question("ci").keys(ENTER)
+    s.shows("Spin stack lims-jgi-doe (Kubernetes: namespace lims, cluster development) is ready")
+    s.child.expect(pexpect.EOF, timeout=60)
+    s.child.close()
+    assert s.child.exitstatus == 0
+    assert not {"environment", "web_exposure", "web_port"} & set(s.asked)
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert answers["platform"] == "rancher2" and answers["namespace"] == "lims" and answers["cluster"] == "development"
+    assert (dst / "k8s" / "development" / "ingress.yaml").is_file() and not (dst / "docker-compose.yml").exists()
