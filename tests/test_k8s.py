@@ -315,3 +315,39 @@ def test_postgres_initialises_a_subdirectory_of_its_claim(stacks):
 def test_rancher2_examples_exist():
     platforms = {load_example(path).get("platform", "rancher1") for path in EXAMPLES}
     assert platforms == {"rancher1", "rancher2"}
+
+
+def make_n(stack, *args):
+    result = subprocess.run(["make", "-n", *args], cwd=stack, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+@pytest.mark.parametrize("target, cluster, expected", [
+    ("up", None, "kubectl --context production --namespace tracker-dev apply -k k8s/production"),
+    ("up", "development", "kubectl --context development --namespace tracker-dev apply -k k8s/development"),
+    ("render", None, "kubectl kustomize k8s/production"),
+    ("diff", None, "kubectl --context production --namespace tracker-dev diff -k k8s/production || test $? -eq 1"),
+    ("status", None, "kubectl --context production --namespace tracker-dev rollout status deployment/db --timeout=300s"),
+    ("rollback", None, "kubectl --context production --namespace tracker-dev rollout undo deployment/web"),
+    ("run-util", None, "kubectl --context production --namespace tracker-dev create job --from=cronjob/util util-manual-"),
+    ("build", None, "docker build --pull --platform linux/amd64 --file api/Dockerfile --tag registry.nersc.gov/genome/tracker-api:v0.1.0 ."),
+    ("audit", None, "spin-audit ."),
+])
+def test_makefile_speaks_kubectl_to_the_answered_cluster_and_namespace(stacks, target, cluster, expected):
+    args = [target] + ([f"CLUSTER={cluster}"] if cluster else [])
+    assert expected in make_n(stacks["everything-private"], *args)
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_makefile_creates_each_secret_idempotently_from_its_file(stacks, tmp_path):
+    stack = stacks["everything-private"]
+    out = make_n(stack, "secrets")
+    assert ("kubectl --context production --namespace tracker-dev create secret generic tracker.api-token "
+            "--from-file=api_token=secrets/api_token --dry-run=client --output=yaml | "
+            "kubectl --context production --namespace tracker-dev apply --filename=-") in out
+    assert "create secret generic tracker.mysql-root-password --from-file=mysql_root_password=secrets/mysql_root_password" in out
+    # A missing file stops before kubectl runs.
+    result = subprocess.run(["make", "secrets", "KUBECTL=echo kubectl"], cwd=stack, capture_output=True, text=True)
+    assert result.returncode != 0 and "missing secrets/" in result.stderr and "kubectl" not in result.stdout
