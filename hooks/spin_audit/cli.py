@@ -60,8 +60,8 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    rules = all_rules()
     if args.list_rules:
+        rules = all_rules()
         sys.stdout.write(render_sarif([], rules) if args.format == "sarif" else render_rule_list(rules, args.format))
         return EXIT_OK
     if args.explain:
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(render_json(findings))
     elif args.format == "sarif":
-        sys.stdout.write(render_sarif(findings, rules))
+        sys.stdout.write(render_sarif(findings, all_rules()))  # every rule, Kubernetes ones too
     else:
         sys.stdout.write(render_text(findings, len(stacks)))
     threshold = Severity.parse(args.fail_on)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from spin_audit.registry import all_rules
-from spin_audit.report import GROUPS, group_of, md
+from spin_audit.report import group_of, md
 
 HEADER = """# spin-audit rules
 
@@ -31,6 +31,10 @@ Suppress one finding with a comment on its line, or on the line above it, that s
 
 CI can refuse suppressions with `--no-suppress`: the comments are ignored and each is reported
 as SPIN904.
+
+Kubernetes manifests (Spin on Rancher 2: a manifest, a folder of them, a kustomize tree or a
+`rancher2` stack's `k8s/`) are judged by the `SPINK` rules, grouped like the others; suppressions
+work the same way there.
 """
 
 
@@ -41,10 +45,12 @@ def render() -> str:
         out.append(f"| [{r.id}](#{r.id.lower()}-{r.name}) | `{r.name}` | {r.severity.label} | {md(r.title)} |")
     current = None
     for r in rules:
-        group = group_of(r)
+        prefix = r.id[:-3]  # SPIN or SPINK
+        group = (prefix, r.id[-3])
         if group != current:
             current = group
-            out.append(f"\n## {r.id[4]}xx: {GROUPS[r.id[4]].replace('-', ' ')}")
+            platform = " (Kubernetes)" if prefix == "SPINK" else ""
+            out.append(f"\n## {r.id[len('SPIN'):-2]}xx: {group_of(r).replace('-', ' ')}{platform}")
         out.append(f"\n### {r.id} {r.name}\n")
         out.append(f"Severity: **{r.severity.label}**\n")
         out.append(f"**What:** {md(r.title)}.\n")

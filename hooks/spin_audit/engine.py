@@ -1,10 +1,14 @@
-"""Run every rule on a stack, applying (or, for CI, refusing) suppression comments."""
+"""Run every rule on a stack, applying (or, for CI, refusing) suppression comments.
+
+`audit` judges a compose stack with the compose rules; `audit_kube` judges the Kubernetes
+objects of a kube Bundle with the Kubernetes rules. Suppressions work alike in both.
+"""
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from spin_audit.registry import Finding, Hit, Location, Rule, all_rules, get_rule
+from spin_audit.registry import COMPOSE, KUBE, Finding, Hit, Location, Rule, all_rules, get_rule
 from spin_audit.rules.meta import (
     SUPPRESSION_REFUSED,
     SUPPRESSION_UNKNOWN_RULE,
@@ -13,6 +17,9 @@ from spin_audit.rules.meta import (
 )
 from spin_audit.stack import Stack
 from spin_audit.suppression import Suppression, find_suppressions
+
+if TYPE_CHECKING:
+    from spin_audit.kube.model import Bundle
 
 # Hostile input can breach one rule on every line; past this many findings of one rule in one
 # stack the rest are only counted, so that memory and output stay bounded.
@@ -74,7 +81,17 @@ def _problems_of(suppressions: List[Suppression], allowed: bool) -> Iterator[Tup
 
 def audit(stack: Stack, allow_suppressions: bool = True) -> List[Finding]:
     """All findings of the stack, sorted; suppressed ones carry `suppressed_by`."""
-    suppressions = _suppressions(stack)
+    return _run(all_rules(COMPOSE), stack, _suppressions(stack), allow_suppressions)
+
+
+def audit_kube(bundle: "Bundle", allow_suppressions: bool = True) -> List[Finding]:
+    """All findings on the Kubernetes objects of the bundle, sorted, as `audit` gives them for a stack."""
+    suppressions = [s for source in bundle.sources for s in find_suppressions(source, yaml_comments=True)]
+    return _run(all_rules(KUBE), bundle, suppressions, allow_suppressions)
+
+
+def _run(rules: List[Rule], subject: Any, suppressions: List[Suppression], allow_suppressions: bool) -> List[Finding]:
+    """Each rule's findings on the subject, marked where a suppression applies, then the suppressions' own."""
     index: Index = {}
     if allow_suppressions:
         for suppression in suppressions:
@@ -83,9 +100,9 @@ def audit(stack: Stack, allow_suppressions: bool = True) -> List[Finding]:
                     index.setdefault((suppression.path, suppression.target_line, rule_id), []).append(suppression)
 
     findings: List[Finding] = []
-    for rule in all_rules():
+    for rule in rules:
         if rule.check is not None:
-            findings += _collect(rule, rule.check(stack), index)
+            findings += _collect(rule, rule.check(subject), index)
     for meta in (SUPPRESSION_REFUSED, SUPPRESSION_UNKNOWN_RULE, SUPPRESSION_WITHOUT_REASON, SUPPRESSION_UNUSED):
         hits = (hit for rule, hit in _problems_of(suppressions, allow_suppressions) if rule is meta)
         findings += _collect(meta, hits, {})

@@ -4,7 +4,8 @@ Everything here raises InputError with a one-line reason; the CLI turns it into 
 The YAML loader keeps every scalar's raw text, style and resolved tag, because several
 rules are about what YAML 1.1 did to a value (`user: 1000:50` becomes 60050), and it
 refuses what a linter should not try to digest: duplicate keys, alias bombs, cycles,
-deep nesting, several documents, unknown tags.
+deep nesting, several documents, unknown tags. (Kubernetes manifests hold several
+documents: parse_yaml_documents reads them with the same limits.)
 """
 
 from __future__ import annotations
@@ -33,15 +34,17 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
+NULL_TAG = "tag:yaml.org,2002:null"
 
 
 class InputError(Exception):
     """A file that cannot be read or parsed; str() is the one-line reason."""
 
-    def __init__(self, path: str, reason: str):
+    def __init__(self, path: str, reason: str, line: Optional[int] = None):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+        self.line = line  # where in the file, when known
 
 
 @dataclass
@@ -227,7 +230,8 @@ class _Builder:
         self.count = 0
 
     def fail(self, node: Node, reason: str) -> InputError:
-        return InputError(self.shown, f"line {node.start_mark.line + 1}: {reason}")
+        line = node.start_mark.line + 1
+        return InputError(self.shown, f"line {line}: {reason}", line)
 
     def build(self, node: Node, key: Optional[Node] = None, depth: int = 0) -> YNode:
         self.count += 1
@@ -295,6 +299,20 @@ class _Builder:
         return sources
 
 
+def _syntax_error(shown: str, exc: Exception) -> InputError:
+    """The one-line reason (with the line, when PyYAML knows it) for a stream that does not compose."""
+    if isinstance(exc, _Limit):
+        return InputError(shown, f"refused: {exc}")
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if exc.problem and exc.context:
+            problem = f"{problem} ({exc.context.strip()})"
+        return InputError(shown, f"invalid YAML: {where}{problem}", mark.line + 1 if mark else None)
+    return InputError(shown, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}")
+
+
 def load_yaml(path: str) -> YamlFile:
     """Load one YAML file whose top level must be a mapping."""
     source = read_text(path)
@@ -309,17 +327,8 @@ def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
     try:
         events = (loader or DEFAULT_LOADER)(source.text)
         node = events.get_single_node()
-    except _Limit as exc:
-        raise InputError(shown, f"refused: {exc}") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        if exc.problem and exc.context:
-            problem = f"{problem} ({exc.context.strip()})"
-        raise InputError(shown, f"invalid YAML: {where}{problem}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(shown, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}") from None
+    except (_Limit, yaml.YAMLError) as exc:
+        raise _syntax_error(shown, exc) from None
     finally:
         dispose = getattr(events, "dispose", None)
         if dispose:
@@ -331,3 +340,21 @@ def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
         raise InputError(shown, f"top level is {kind}, expected a mapping of keys")
     root = _Builder(shown).build(node)
     return YamlFile(source, root)
+
+
+def parse_yaml_documents(source: SourceFile, loader: Optional[type] = None) -> List[Optional[YNode]]:
+    """Every document of a stream (`---`), in order, None for an empty one; the limits hold for the whole file."""
+    nodes: List[Node] = []
+    events = None
+    try:
+        events = (loader or DEFAULT_LOADER)(source.text)
+        while events.check_node():
+            nodes.append(events.get_node())
+    except (_Limit, yaml.YAMLError) as exc:
+        raise _syntax_error(source.display, exc) from None
+    finally:
+        dispose = getattr(events, "dispose", None)
+        if dispose:
+            dispose()
+    builder = _Builder(source.display)
+    return [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]

@@ -1,13 +1,15 @@
 """Rules, findings and the registry that ties a rule id to its check.
 
-A rule is a function that takes a Stack and yields Hits; the @rule decorator gives it
-a stable id, a slug, one severity, a title, a fix hint and help text. The engine turns
-hits into Findings; formatting lives in report.py.
+A rule is a function that takes a Stack (or, for Kubernetes rules, a kube Bundle) and
+yields Hits; the @rule decorator gives it a stable id, a slug, one severity, a title, a
+fix hint, help text and the kind of input it judges. The engine turns hits into
+Findings; formatting lives in report.py.
 """
 
 from __future__ import annotations
 
 import enum
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional
 
@@ -80,6 +82,10 @@ class Finding:
 
 Check = Callable[["Stack"], Iterable[Hit]]
 
+COMPOSE, KUBE = "compose", "kube"  # the kinds of input a rule judges
+# Each kind's rules register when their package is imported; the Kubernetes rules only when needed.
+RULE_PACKAGES = {COMPOSE: "spin_audit.rules", KUBE: "spin_audit.kube.rules"}
+
 
 @dataclass
 class Rule:
@@ -90,6 +96,7 @@ class Rule:
     hint: str
     help: str
     check: Optional[Check] = None  # None for rules the engine itself reports (SPIN9xx)
+    kind: str = COMPOSE  # the input it judges: a compose stack or Kubernetes objects
 
     def finding(self, hit: Hit) -> Finding:
         return Finding(self, hit.location, hit.message, hit.hint or self.hint, hit.service)
@@ -107,22 +114,26 @@ def register(rule_: Rule) -> Rule:
     return rule_
 
 
-def rule(id: str, name: str, severity: Severity, title: str, hint: str, help: str) -> Callable[[Check], Check]:
+def rule(id: str, name: str, severity: Severity, title: str, hint: str, help: str,
+         kind: str = COMPOSE) -> Callable[[Check], Check]:
     """Register the decorated check under a stable id."""
 
     def decorate(check: Check) -> Check:
-        register(Rule(id, name, severity, title, hint, " ".join(help.split()), check))
+        register(Rule(id, name, severity, title, hint, " ".join(help.split()), check, kind))
         return check
 
     return decorate
 
 
-def all_rules() -> List[Rule]:
-    import spin_audit.rules  # noqa: F401 - registers the rules
-
-    return sorted(_RULES.values(), key=lambda r: r.id)
+def all_rules(kind: Optional[str] = None) -> List[Rule]:
+    """Every rule, or only those judging one kind of input (importing only that kind's rules)."""
+    for each, package in RULE_PACKAGES.items():
+        if kind in (None, each):
+            importlib.import_module(package)
+    return sorted((r for r in _RULES.values() if kind is None or r.kind == kind), key=lambda r: r.id)
 
 
 def get_rule(rule_id: str) -> Optional[Rule]:
-    all_rules()
-    return _RULES.get(rule_id.upper())
+    rule_id = rule_id.upper()
+    all_rules(KUBE if rule_id.startswith("SPINK") else COMPOSE)
+    return _RULES.get(rule_id)

@@ -27,7 +27,13 @@ def md(text: str) -> str:
     return "`".join(parts)
 
 
+# Kubernetes rules (SPINK + three digits) share the groups, but their 1xx judge manifests.
+KUBE_GROUPS = {**GROUPS, "1": "manifest"}
+
+
 def group_of(rule: Rule) -> str:
+    if rule.id.startswith("SPINK"):
+        return KUBE_GROUPS.get(rule.id[5:6], "other")
     return GROUPS.get(rule.id[4:5], "other")
 
 

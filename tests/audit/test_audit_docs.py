@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from spin_audit.docgen import render
-from spin_audit.registry import Severity, all_rules
+from spin_audit.registry import KUBE, Severity, all_rules
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
@@ -19,7 +19,8 @@ def test_rule_metadata_is_complete_and_stable() -> None:
     rules = all_rules()
     assert len({r.id for r in rules}) == len(rules) and len({r.name for r in rules}) == len(rules)
     for rule in rules:
-        assert rule.id.startswith("SPIN") and len(rule.id) == 7 and rule.id[4:].isdigit()
+        prefix = "SPINK" if rule.kind == KUBE else "SPIN"  # Kubernetes rules: SPINK + three digits
+        assert rule.id.startswith(prefix) and len(rule.id) == len(prefix) + 3 and rule.id[len(prefix):].isdigit()
         assert isinstance(rule.severity, Severity)
         assert rule.title and rule.hint and rule.help and "\n" not in rule.title
         assert rule.name == rule.name.lower() and " " not in rule.name

@@ -1,0 +1,109 @@
+"""SPINK4xx: where a container's image comes from and how it is tagged."""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Tuple
+
+from spin_audit.kube.facts import PULLABLE_REGISTRIES, REGISTRY, RETIRED_REGISTRIES
+from spin_audit.kube.model import Bundle, Container, text_of
+from spin_audit.kube.rules.common import kube_rule
+from spin_audit.loader import YNode
+from spin_audit.registry import Hit, Severity
+from spin_audit.rules.images import ImageRef, parse_image
+
+E, W = Severity.ERROR, Severity.WARNING
+
+CACHING_POLICIES = ("IfNotPresent", "Never")
+
+
+def _images(bundle: Bundle) -> List[Tuple[Container, YNode, str, Optional[ImageRef]]]:
+    """(container, image node, text, parsed reference) of every image that is written out literally."""
+    if "images" not in bundle.cache:
+        found = []
+        for container in bundle.containers:
+            node = container.image
+            text = text_of(node) if node is not None and isinstance(node.value, str) else None
+            if node is not None and text and "$" not in text:  # $(VAR) and ${VAR} are filled in elsewhere
+                found.append((container, node, text, parse_image(text)))
+        bundle.cache["images"] = found
+    return bundle.cache["images"]
+
+
+@kube_rule("SPINK401", "k8s-image-registry", W,
+           title="Image from a registry Spin is not known to pull from",
+           hint=f"push the image to {REGISTRY}/<project>/<image>:<tag>, or use a Docker Hub or ghcr.io image",
+           help=f"""Spin workloads pull from NERSC's registry ({REGISTRY}, with the pull secret every namespace
+           has), Docker Hub and ghcr.io. {', '.join(RETIRED_REGISTRIES)} was Rancher 1.6's registry. Other
+           registries were not seen on Spin, so this is a warning: check that the image is public or give the
+           pod a pull secret for it.""")
+def image_registry(bundle: Bundle) -> Iterator[Hit]:
+    for container, node, text, ref in _images(bundle):
+        if ref is None or ref.registry is None:
+            continue
+        host = ref.registry.split(":")[0]
+        if host in RETIRED_REGISTRIES:
+            yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} is in {host}, Rancher 1.6's "
+                                                  f"registry; push it to {REGISTRY}")
+        elif host not in PULLABLE_REGISTRIES:
+            yield Hit(container.pod.obj.at(node), f"{container.label} pulls from {host}, a registry Spin is not "
+                                                  "known to pull from")
+
+
+def _policy(container: Container) -> Optional[str]:
+    return text_of(container.node.get("imagePullPolicy"))
+
+
+@kube_rule("SPINK402", "k8s-image-floating-not-pulled", E,
+           title="`:latest` or untagged image with imagePullPolicy IfNotPresent or Never",
+           hint="pin a version tag (`:v1.2.3`); if you must float, set `imagePullPolicy: Always`",
+           help="""An image without a tag is `:latest`. With `imagePullPolicy: IfNotPresent` (or `Never`) each
+           Spin node runs whatever `:latest` it cached, possibly months old and different from node to node,
+           and a rollout does not bring the new image. Kubernetes pulls a floating tag on every start only
+           with `Always` (its default for such tags when no policy is written).""")
+def image_floating_not_pulled(bundle: Bundle) -> Iterator[Hit]:
+    for container, node, text, ref in _images(bundle):
+        policy = _policy(container)
+        if ref is not None and ref.floating and policy in CACHING_POLICIES:
+            what = "has no tag (so it is :latest)" if ref.tag is None else "uses :latest"
+            yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} {what} with "
+                                                  f"imagePullPolicy {policy}")
+
+
+@kube_rule("SPINK403", "k8s-image-floating", W,
+           title="`:latest` or untagged image",
+           hint="use an explicit version tag (`:v1.2.3`) and change it with every release",
+           help="""With `imagePullPolicy: Always` (Kubernetes' default for `:latest` and untagged images) a
+           floating tag is pulled on every start: each restart may bring a different image, and `kubectl
+           rollout undo` cannot go back to a known version. Prefer explicit version tags.""")
+def image_floating(bundle: Bundle) -> Iterator[Hit]:
+    for container, node, text, ref in _images(bundle):
+        if ref is not None and ref.floating and _policy(container) not in CACHING_POLICIES:
+            what = "has no tag" if ref.tag is None else "uses :latest"
+            yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} {what}")
+
+
+@kube_rule("SPINK404", "k8s-image-missing", E,
+           title="Container without an image",
+           hint="set `image:` to a registry image with a version tag",
+           help="""Every container needs an `image`; the API server refuses a pod without one.""")
+def image_missing(bundle: Bundle) -> Iterator[Hit]:
+    for container in bundle.containers:
+        found = container.image
+        if not container.pod.obj.partial and (found is None or not text_of(found)):
+            yield Hit(container.where("image"), f"{container.label} has no image")
+
+
+@kube_rule("SPINK405", "k8s-image-invalid", E,
+           title="Image reference is not valid",
+           hint=f"write [registry/]name[:tag] in lower case, e.g. {REGISTRY}/myproject/web:v1.0",
+           help="""Image names are lower case path components separated by `/`, with an optional registry
+           host first and an optional `:tag` or `@digest` last; the kubelet cannot pull anything else.""")
+def image_invalid(bundle: Bundle) -> Iterator[Hit]:
+    for container, node, text, ref in _images(bundle):
+        if ref is None:
+            yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} is not a valid image "
+                                                  "reference")
+    for container in bundle.containers:
+        found = container.image
+        if found is not None and found.value is not None and not isinstance(found.value, str):
+            yield Hit(container.pod.obj.at(found), f"{container.label} image is not a string")

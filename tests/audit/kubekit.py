@@ -1,0 +1,107 @@
+"""Helpers for the Kubernetes audit tests: write manifests, audit them, read the findings back."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Tuple, Union
+
+from spin_audit.engine import audit_kube
+from spin_audit.kube import load
+from spin_audit.registry import Finding
+
+Files = Dict[str, Union[str, bytes]]
+
+# A Deployment that breaks no rule: the form the template renders, on the global file system.
+CLEAN_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: myns
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      securityContext:
+        runAsUser: 12345
+        runAsGroup: 6789
+        runAsNonRoot: true
+        fsGroup: 6789
+      containers:
+        - name: web
+          image: registry.nersc.gov/myproj/web:1.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            privileged: false
+            capabilities:
+              drop: [ALL]
+              add: [NET_BIND_SERVICE]
+          volumeMounts:
+            - name: data
+              mountPath: /data
+              readOnly: true
+      volumes:
+        - name: data
+          hostPath:
+            path: /global/cfs/cdirs/myproj/web
+            type: Directory
+"""
+
+CLEAN_INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: myns
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: web.myns.development.svc.spin.nersc.org
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service: {name: web, port: {number: 8080}}
+"""
+
+
+def variant(base: str, old: str, new: str) -> str:
+    """base with `old` replaced by `new` once (a test error if `old` is not there exactly once)."""
+    assert base.count(old) == 1, f"{old!r} occurs {base.count(old)} times"
+    return base.replace(old, new)
+
+
+def line_of(text: str, fragment: str) -> int:
+    """1-based line of the first line containing `fragment`."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if fragment in line:
+            return number
+    raise AssertionError(f"{fragment!r} not in the text")
+
+
+def write(root: Path, files: Files) -> Path:
+    """Write {relative path: text} below root (text dedented; bytes as they are)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return root
+
+
+def audit(*paths: Path, allow_suppressions: bool = True) -> List[Finding]:
+    return audit_kube(load([str(p) for p in paths]), allow_suppressions)
+
+
+def where(findings: List[Finding], root: Path) -> List[Tuple[str, int, str]]:
+    """(path relative to root, line, rule id) of each unsuppressed finding."""
+    return [(Path(f.location.path).resolve().relative_to(root.resolve()).as_posix(), f.location.line, f.rule.id)
+            for f in findings if f.suppressed_by is None]
