@@ -156,6 +156,14 @@ def test_folder_search_skips_hidden_folders_and_symlinked_folders(tmp_path: Path
     assert [Path(s.path).relative_to(root).as_posix() for s in bundle.sources] == ["a/web.yaml"]
 
 
+def test_special_files_are_never_opened(tmp_path: Path) -> None:
+    root = write(tmp_path, {"web.yaml": D})
+    os.mkfifo(root / "pipe.yaml")
+    assert [o.name for o in load([str(root)]).objects] == ["web"]
+    assert [(f.rule.id, f.message) for f in audit(root / "pipe.yaml")] == [("SPINK101", "not a regular file")]
+    assert not is_kube_path(str(root / "pipe.yaml"))
+
+
 def test_rancher2_stack_is_read_through_k8s(tmp_path: Path) -> None:
     stack = write(tmp_path / "stack", {"k8s/base/web.yaml": D, "app/config.yaml": D, ".copier-answers.yml": "x: 1\n"})
     assert [Path(s.path).relative_to(stack).as_posix() for s in load([str(stack)]).sources] == ["k8s/base/web.yaml"]
@@ -214,6 +222,14 @@ def test_outermost_namespace_and_all_name_prefixes_win(tmp_path: Path) -> None:
     })
     [obj] = load([str(root / "outer")]).objects
     assert [(p.namespace, p.name) for p in obj.placements] == [("outer", "b-a-web-z")]
+
+
+def test_kustomization_reads_files_only_below_its_folder(tmp_path: Path) -> None:
+    root = write(tmp_path, {"outside.yaml": D.replace("name: web", "name: outside", 1),
+                            "k/kustomization.yaml": "resources: [../outside.yaml, web.yaml, /etc/hostname]\n",
+                            "k/web.yaml": D})
+    bundle = load([str(root / "k")])
+    assert [o.name for o in bundle.objects] == ["web"] and bundle.problems == []
 
 
 def test_kustomization_cycles_end(tmp_path: Path) -> None:

@@ -35,7 +35,9 @@ def is_manifest_name(name: str) -> bool:
 
 
 def looks_like_manifest(path: str) -> bool:
-    """A YAML file with a top-level apiVersion or kind, judged from its beginning."""
+    """A regular YAML file with a top-level apiVersion or kind, judged from its beginning."""
+    if not os.path.isfile(path):  # never open a FIFO or a device
+        return False
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)

@@ -9,7 +9,7 @@
 - A kustomization places what it includes: its `namespace`, `namePrefix` and `nameSuffix`
   apply to the objects of its `resources` (followed into other kustomizations, outermost
   namespace winning, as kustomize does), and a folder named after a Spin cluster names the
-  cluster. Files it lists as patches, and YAML files beside it that it does not list, are
+  cluster. As kustomize does, it reads files only in or below its own folder. Files it lists as patches, and YAML files beside it that it does not list, are
   partial objects: judged for what they set, not for what they leave out.
 - A Helm chart (a folder with Chart.yaml) and a file with `{{ }}` that is not YAML are
   templates: each is reported once as not audited, never as broken YAML.
@@ -32,7 +32,7 @@ from spin_audit.kube import (
     looks_like_manifest,
 )
 from spin_audit.kube.facts import CLUSTERS
-from spin_audit.kube.model import Bundle, KubeObject, Placement, Problem, text_of
+from spin_audit.kube.model import Bundle, KubeObject, Placement, Problem, text_of, under
 from spin_audit.loader import InputError, SourceFile, YNode, display_path, parse_yaml_documents, read_text
 from spin_audit.registry import Location
 
@@ -182,12 +182,12 @@ class _Reader:
         self.followed.add(folder)
         for resource in kustomization.resources:
             self.step(kustomization.source)
-            if os.path.isfile(resource):
+            if os.path.isfile(resource) and under(resource, folder):
                 self.add_file(resource, explicit=True)
             elif os.path.isdir(resource):
                 self.add_kustomization(resource, follow=True)
         for patch in kustomization.patches:
-            if os.path.isfile(patch):
+            if os.path.isfile(patch) and under(patch, folder):
                 self.add_file(patch, patch=True)
 
     def read_kustomization(self, folder: str) -> Optional[Kustomization]:
