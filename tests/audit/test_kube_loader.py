@@ -81,6 +81,7 @@ def test_is_kube_path(tmp_path: Path) -> None:
         "list.yaml": "apiVersion: v1\nkind: List\nitems: []\n",
         "kustomization.yaml": "resources: []\n",
         ".pre-commit-config.yaml": "repos: []\n",
+        "odd/rancher-compose.yml": "version: '2'\nkind: not-kubernetes\n",
     })
     assert is_kube_path(str(tmp_path / "stack")) and is_kube_path(str(tmp_path / "spin"))
     assert is_kube_path(str(tmp_path / "spin/deeper/web.yml")) and is_kube_path(str(tmp_path / "list.yaml"))
@@ -90,6 +91,7 @@ def test_is_kube_path(tmp_path: Path) -> None:
     assert not is_kube_path(str(tmp_path / "values")) and not is_kube_path(str(tmp_path / "values/values.yaml"))
     assert not is_kube_path(str(tmp_path / ".pre-commit-config.yaml"))
     assert not is_kube_path(str(tmp_path / "stack/.copier-answers.yml"))
+    assert not is_kube_path(str(tmp_path / "odd/rancher-compose.yml")), "a compose stack's file, whatever it holds"
     assert not is_kube_path(str(tmp_path / "missing"))
 
 

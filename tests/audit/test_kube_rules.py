@@ -123,10 +123,14 @@ CASES = [
          "container 'web' sets allowPrivilegeEscalation: true"),
     case("SPINK204", "            allowPrivilegeEscalation: false\n", "", "does not set allowPrivilegeEscalation: false",
          at="          securityContext:", id="SPINK204-missing"),
+    case("SPINK204", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation:", "does not set "
+         "allowPrivilegeEscalation: false", id="SPINK204-null"),
     case("SPINK205", "      containers:\n", "      hostNetwork: true\n      containers:\n",
          "Deployment 'web' sets hostNetwork: true", at="hostNetwork"),
     case("SPINK205", "      containers:\n", "      hostPID: yes\n      containers:\n", "sets hostPID: true", at="hostPID",
          id="SPINK205-yes"),
+    case("SPINK205", "      containers:\n", "      hostIPC: true\n      containers:\n", "sets hostIPC: true", at="hostIPC",
+         id="SPINK205-ipc"),
     # 3xx global file system and storage
     case("SPINK301", "/global/cfs/cdirs/myproj/web", "/var/run/docker.sock",
          "Deployment 'web' mounts host path /var/run/docker.sock from the Spin node"),
@@ -253,6 +257,8 @@ QUIET = [
     ("SPINK205", {M: variant(D, "      containers:\n", "      hostNetwork: false\n      containers:\n")}, "false"),
     ("SPINK301", {M: variant(D, "/global/cfs/cdirs/myproj/web", "/global/cfs/cdirs/myproj/./web/")}, "normalised"),
     ("SPINK304", {M: variant(D, "type: Directory", "type: File")}, "a single file must exist too"),
+    ("SPINK310", {M: variant(PVC, "  storageClassName: nfs-client-vast\n", "")}, "the default class"),
+    ("SPINK310", {M: variant(PVC, "nfs-client-vast", "nfs-client")}, "the older class"),
     ("SPINK306", {M: variant(variant(D, "        runAsUser: 12345\n", ""), "            privileged: false\n",
                              "            privileged: false\n            runAsUser: 12345\n")},
      "runAsUser on the container only"),
@@ -279,6 +285,7 @@ QUIET = [
      "the old annotation"),
     ("SPINK505", {M: LOAD_BALANCER.replace("type: LoadBalancer", "type: ClusterIP").replace("5432", "4222")},
      "not a load balancer"),
+    ("SPINK506", {M: LOAD_BALANCER.replace("5432", "4222")}, "a refused port is SPINK505 alone"),
     ("SPINK601", {M: variant(D, "          volumeMounts:\n",
                              "          env:\n"
                              "            - name: POSTGRES_PASSWORD_FILE\n              value: /run/secrets/pw\n"
@@ -295,6 +302,8 @@ QUIET = [
     ("SPINK602", {M: SECRET.replace("stringData:\n  username: postgres\n  password: <set with kubectl create secret>",
                                     "data:\n  password: PUT THE RIGHT THING HERE\n  tls.key: cmVkYWN0ZWQ=")},
      "not base64 / a placeholder once decoded ('redacted')"),
+    ("SPINK602", {M: SECRET.replace("stringData:\n  username: postgres\n  password: <set with kubectl create secret>",
+                                    "data:\n  password: CHANGEME")}, "a placeholder that happens to be base64"),
 ]
 
 

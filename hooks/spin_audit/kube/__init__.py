@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-COMPOSE_FILE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "rancher-compose.yml", "rancher-compose.yaml",
-                      ".copier-answers.yml")
+COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml")
+# Files of a compose stack, never manifests whatever they hold.
+COMPOSE_FILE_NAMES = COMPOSE_NAMES + ("rancher-compose.yml", "rancher-compose.yaml", ".copier-answers.yml")
 STACK_DIR = "k8s"  # a rancher2 stack keeps its manifests here
 SNIFF_BYTES = 64 * 1024
 SEARCH_LIMIT = 10_000  # directory entries looked at before giving up on finding a manifest
@@ -47,7 +48,7 @@ def looks_like_manifest(path: str) -> bool:
 
 
 def has_compose_file(directory: str) -> bool:
-    return any(os.path.isfile(os.path.join(directory, name)) for name in COMPOSE_FILE_NAMES[:2])
+    return any(os.path.isfile(os.path.join(directory, name)) for name in COMPOSE_NAMES)
 
 
 def is_rancher2_stack(directory: str) -> bool:

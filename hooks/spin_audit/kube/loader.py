@@ -112,7 +112,7 @@ class _Reader:
         self.kustomizations: Dict[str, Kustomization] = {}  # by folder
         self.problems: List[Problem] = []
         self.templates: Set[str] = set()
-        self.unread: Set[str] = set()  # folders whose kustomization was looked for
+        self.looked_up: Set[str] = set()  # folders whose kustomization was looked for
         self.followed: Set[str] = set()  # folders whose kustomization's resources were read
         self.entries = 0
         self.steps = 0
@@ -175,7 +175,7 @@ class _Reader:
     def add_kustomization(self, folder: str, follow: bool) -> None:
         """Read the kustomization of a folder; with `follow`, read what it includes too."""
         kustomization = self.kustomizations.get(folder)
-        if kustomization is None and folder not in self.unread:
+        if kustomization is None and folder not in self.looked_up:
             kustomization = self.read_kustomization(folder)
         if kustomization is None or not follow or folder in self.followed:
             return
@@ -191,7 +191,7 @@ class _Reader:
                 self.add_file(patch, patch=True)
 
     def read_kustomization(self, folder: str) -> Optional[Kustomization]:
-        self.unread.add(folder)
+        self.looked_up.add(folder)
         path = _first_file(folder, KUSTOMIZATION_NAMES)
         if path is None:
             return None

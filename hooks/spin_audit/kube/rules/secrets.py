@@ -20,7 +20,6 @@ SECRET_NAME = re.compile(r"PASS(?:WORD|WD|PHRASE)?(?![A-Z])|(?<![A-Z])PWD(?![A-Z
 # ... unless the name says the value is where the secret is, or names something public.
 NOT_A_SECRET_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_NAME", "_ID", "_URL", "_URI", "_HOST", "_PORT", "_USER",
                          "_USERNAME")
-NOT_A_SECRET_NAMES = ("PWD", "OLDPWD")  # the shell's working directory
 FLAG_WORDS = ("yes", "no", "true", "false", "on", "off", "0", "1", "y", "n")
 # Values that stand for a secret without being one.
 PLACEHOLDER = re.compile(r"^<.*>$|^\$\{.*\}$|REDACTED|CHANGE[-_ ]?ME|REPLACE|PLACEHOLDER|TODO|FIXME|XXX|"
@@ -30,8 +29,7 @@ DUMMY_WORDS = ("password", "passwd", "secret", "token", "changeme", "dummy", "no
 
 def secret_name(name: str) -> bool:
     upper = name.upper()
-    return (upper not in NOT_A_SECRET_NAMES and not upper.endswith(NOT_A_SECRET_SUFFIXES)
-            and SECRET_NAME.search(upper) is not None)
+    return not upper.endswith(NOT_A_SECRET_SUFFIXES) and SECRET_NAME.search(upper) is not None
 
 
 def literal(text: str) -> bool:
