@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from spin_audit.engine import audit_kube
 from spin_audit.kube import load
@@ -97,8 +97,8 @@ def write(root: Path, files: Files) -> Path:
     return root
 
 
-def audit(*paths: Path, allow_suppressions: bool = True) -> List[Finding]:
-    return audit_kube(load([str(p) for p in paths]), allow_suppressions)
+def audit(*paths: Path, allow_suppressions: bool = True, access: Optional[str] = None) -> List[Finding]:
+    return audit_kube(load([str(p) for p in paths], access), allow_suppressions)
 
 
 def where(findings: List[Finding], root: Path) -> List[Tuple[str, int, str]]:

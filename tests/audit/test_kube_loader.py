@@ -171,6 +171,17 @@ def test_rancher2_stack_is_read_through_k8s(tmp_path: Path) -> None:
     assert [Path(s.path).relative_to(stack).as_posix() for s in load([str(stack)]).sources] == ["k8s/base/web.yaml"]
 
 
+def test_access_comes_from_the_stack_answers_or_the_option(tmp_path: Path) -> None:
+    stack = write(tmp_path / "stack", {"k8s/base/web.yaml": D, ".copier-answers.yml": "platform: rancher2\n"
+                                                                                       "access: private\n"})
+    for target in (stack, stack / "k8s", stack / "k8s/base/web.yaml"):
+        assert [(o.access, o.access_origin) for o in load([str(target)]).objects] == [
+            ("private", ".copier-answers.yml")], target
+    assert [(o.access, o.access_origin) for o in load([str(stack)], "public").objects] == [("public", "--access")]
+    write(stack, {".copier-answers.yml": "platform: rancher2\naccess: [\n"})
+    assert [o.access for o in load([str(stack)]).objects] == [None], "a broken answers file says nothing"
+
+
 def test_too_many_files_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kube_loader, "MAX_FILES", 3)
     root = write(tmp_path, {f"m{i}.yaml": D for i in range(4)})

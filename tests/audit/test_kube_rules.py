@@ -149,6 +149,11 @@ CASES = [
     case("SPINK305", "              readOnly: true\n", "", "container 'web' mounts /global/cfs/cdirs/myproj/web "
          "read-write", at="- name: data"),
     case("SPINK305", "readOnly: true", "readOnly: false", "read-write", at="- name: data", id="SPINK305-false"),
+    Case("SPINK311", {"stack/.copier-answers.yml": "platform: rancher2\naccess: public\n",
+                      "stack/k8s/base/web.yaml": variant(D, "readOnly: true", "readOnly: false")},
+         {"stack/.copier-answers.yml": "platform: rancher2\naccess: public\n", "stack/k8s/base/web.yaml": D},
+         line_of(D, "- name: data"), "container 'web' mounts /global/cfs/cdirs/myproj/web read-write on a public "
+         "stack (access from .copier-answers.yml)", path="stack/k8s/base/web.yaml"),
     case("SPINK306", "        runAsUser: 12345\n", "", "container 'web' sets runAsGroup but no runAsUser; the pod "
          "mounts /global/cfs/cdirs/myproj/web", at="          securityContext:"),
     case("SPINK306", "        runAsUser: 12345\n        runAsGroup: 6789\n", "", "container 'web' sets no runAsUser",
@@ -257,6 +262,15 @@ QUIET = [
     ("SPINK205", {M: variant(D, "      containers:\n", "      hostNetwork: false\n      containers:\n")}, "false"),
     ("SPINK301", {M: variant(D, "/global/cfs/cdirs/myproj/web", "/global/cfs/cdirs/myproj/./web/")}, "normalised"),
     ("SPINK304", {M: variant(D, "type: Directory", "type: File")}, "a single file must exist too"),
+    ("SPINK305", {"stack/.copier-answers.yml": "platform: rancher2\naccess: private\n",
+                  "stack/k8s/base/web.yaml": variant(D, "readOnly: true", "readOnly: false")},
+     "a private stack may write"),
+    ("SPINK311", {"stack/.copier-answers.yml": "platform: rancher2\naccess: authenticated\n",
+                  "stack/k8s/base/web.yaml": variant(D, "readOnly: true", "readOnly: false")},
+     "an authenticated stack may write"),
+    ("SPINK311", {"stack/docker-compose.yml": "version: '2'\n", "stack/.copier-answers.yml": "access: public\n",
+                  "stack/k8s/web.yaml": variant(D, "readOnly: true", "readOnly: false")},
+     "the answers of a compose stack say nothing about manifests in it"),
     ("SPINK310", {M: variant(PVC, "  storageClassName: nfs-client-vast\n", "")}, "the default class"),
     ("SPINK310", {M: variant(PVC, "nfs-client-vast", "nfs-client")}, "the older class"),
     ("SPINK306", {M: variant(variant(D, "        runAsUser: 12345\n", ""), "            privileged: false\n",

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Optional
 
 if TYPE_CHECKING:
     from spin_audit.kube.model import Bundle
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+ANSWERS_NAME = ".copier-answers.yml"
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml")
 # Files of a compose stack, never manifests whatever they hold.
-COMPOSE_FILE_NAMES = COMPOSE_NAMES + ("rancher-compose.yml", "rancher-compose.yaml", ".copier-answers.yml")
+COMPOSE_FILE_NAMES = COMPOSE_NAMES + ("rancher-compose.yml", "rancher-compose.yaml", ANSWERS_NAME)
 STACK_DIR = "k8s"  # a rancher2 stack keeps its manifests here
 SNIFF_BYTES = 64 * 1024
 SEARCH_LIMIT = 10_000  # directory entries looked at before giving up on finding a manifest
@@ -85,8 +86,11 @@ def is_kube_path(path: str) -> bool:
     return False
 
 
-def load(paths: Iterable[str]) -> "Bundle":
-    """Read the manifests at PATHs (files, folders, rancher2 stacks); InputError if a PATH cannot be read."""
+def load(paths: Iterable[str], access: Optional[str] = None) -> "Bundle":
+    """Read the manifests at PATHs (files, folders, rancher2 stacks); InputError if a PATH cannot be read.
+
+    `access` (public, authenticated, private: who can reach the stack, as `--access` says) overrides
+    the `access` answer of the rancher2 stack a manifest belongs to."""
     from spin_audit.kube.loader import load_bundle
 
-    return load_bundle(list(paths))
+    return load_bundle(list(paths), access)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
 
 from spin_audit.kube import (
+    ANSWERS_NAME,
     KUSTOMIZATION_NAMES,
     MANIFEST_SUFFIXES,
     STACK_DIR,
@@ -33,11 +34,12 @@ from spin_audit.kube import (
 )
 from spin_audit.kube.facts import CLUSTERS
 from spin_audit.kube.model import Bundle, KubeObject, Placement, Problem, text_of, under
-from spin_audit.loader import InputError, SourceFile, YNode, display_path, parse_yaml_documents, read_text
+from spin_audit.loader import InputError, SourceFile, YNode, display_path, load_yaml, parse_yaml_documents, read_text
 from spin_audit.registry import Location
 
 CHART_NAMES = ("Chart.yaml", "Chart.yml")
 CHART_PARTS = ("templates", "charts", "crds")  # folders of a chart whose files Helm renders or ships
+ACCESS_LEVELS = ("public", "authenticated", "private")
 MAX_FILES = 2000  # YAML files read in one run
 MAX_TOTAL_CHARS = 32 * 1024 * 1024  # characters of YAML read in one run
 MAX_ENTRIES = 100_000  # directory entries looked at in one run
@@ -104,6 +106,21 @@ def chart_of(path: str) -> Optional[str]:
         if parent == folder:
             return None
         child, folder = os.path.basename(folder), parent
+
+
+def stack_access(folder: str) -> Optional[str]:
+    """The `access` answer of the rancher2 stack holding a folder, if it has one."""
+    while True:
+        if is_rancher2_stack(folder) and os.path.isfile(os.path.join(folder, ANSWERS_NAME)):
+            try:
+                answer = text_of(load_yaml(os.path.join(folder, ANSWERS_NAME)).root.get("access"))
+            except InputError:
+                return None  # not ours to judge: the answers file is not a manifest
+            return answer if answer in ACCESS_LEVELS else None
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 class _Reader:
@@ -315,8 +332,9 @@ class _Reader:
             obj.placements = [Placement(own_namespace, name, folder if folder in CLUSTERS else None)]
         return [obj]
 
-    def bundle(self) -> Bundle:
+    def bundle(self, access: Optional[str]) -> Bundle:
         placements = self.placements()
+        answered: Dict[str, Optional[str]] = {}  # by folder
         objects: List[KubeObject] = []
         sources = [k.source for k in self.kustomizations.values()]
         for path, entry in self.files.items():
@@ -333,13 +351,19 @@ class _Reader:
             if not documents and entry.explicit:
                 self.problems.append(Problem("not-object", Location(entry.source.display, 1),
                                              "the file holds no Kubernetes object"))
+            folder = os.path.dirname(path)
+            if access is None and folder not in answered:
+                answered[folder] = stack_access(folder)
+            for obj in found:
+                obj.access = access or answered.get(folder)
+                obj.access_origin = "--access" if access else ANSWERS_NAME
             objects += found
             sources.append(entry.source)
         return Bundle(objects, sources, self.problems)
 
 
-def load_bundle(paths: List[str]) -> Bundle:
+def load_bundle(paths: List[str], access: Optional[str] = None) -> Bundle:
     reader = _Reader()
     for path in paths:
         reader.add_path(path)
-    return reader.bundle()
+    return reader.bundle(access)

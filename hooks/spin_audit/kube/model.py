@@ -94,6 +94,8 @@ class KubeObject:
     node: YNode
     partial: bool = False  # a kustomize patch (or a file its kustomization leaves out): judged for what it sets
     placements: List[Placement] = field(default_factory=list)
+    access: Optional[str] = None  # who can reach the stack (public, authenticated, private), when known
+    access_origin: str = ""  # where that came from: --access or the stack's .copier-answers.yml
 
     @property
     def kind(self) -> str:

@@ -86,17 +86,41 @@ def global_mount_type(bundle: Bundle) -> Iterator[Hit]:
                       f"{pod.obj.label} mounts {volume.path} with {what}, not Directory")
 
 
-@kube_rule("SPINK305", "k8s-global-mount-read-write", INFO,
-           title="Global file system mounted read-write",
-           hint="add `readOnly: true` to the volumeMount unless the container writes there",
-           help="""NERSC asks for global file system mounts to be read-only wherever the service only reads:
-           a read-write mount lets a compromised or buggy service change project data. Whether a container
-           writes cannot be told from the manifest, so this is only worth a look.""")
-def global_mount_read_write(bundle: Bundle) -> Iterator[Hit]:
+def _read_write_global_mounts(bundle: Bundle):
     for container in bundle.containers:
         for mount in container.mounts:
             if mount.volume is not None and mount.volume.is_global and not mount.read_only:
-                yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write")
+                yield container, mount
+
+
+@kube_rule("SPINK305", "k8s-global-mount-read-write", INFO,
+           title="Global file system mounted read-write; who can reach the stack is unknown",
+           hint="add `readOnly: true` to the volumeMount unless the container writes there, or say "
+                "`--access authenticated` or `--access private`",
+           help="""NERSC asks for global file system mounts to be read-only wherever the service only reads,
+           and always for a public stack: a read-write mount lets a compromised or buggy service change
+           project data. Whether a container writes cannot be told from the manifest, and who can reach
+           the stack is known only from `--access` or the `access` answer of a rancher2 stack's
+           .copier-answers.yml; without either this is only worth a look.""")
+def global_mount_read_write(bundle: Bundle) -> Iterator[Hit]:
+    for container, mount in _read_write_global_mounts(bundle):
+        if container.pod.obj.access is None:
+            yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write")
+
+
+@kube_rule("SPINK311", "k8s-global-mount-read-write-public", W,
+           title="Public stack mounts the global file system read-write",
+           hint="add `readOnly: true` to the volumeMount; only authenticated or private services may write",
+           help="""On Rancher 1.6 Spin required a public (unauthenticated) service to mount the global file
+           system read-only, writes being allowed only where they are traceable to a user; NERSC's advice
+           for Rancher 2 is to mount read-only wherever possible, but no refusal is documented, so this is a
+           warning. Access comes from `--access` or the `access` answer of a rancher2 stack.""")
+def global_mount_read_write_public(bundle: Bundle) -> Iterator[Hit]:
+    for container, mount in _read_write_global_mounts(bundle):
+        obj = container.pod.obj
+        if obj.access == "public":
+            yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write on a public "
+                                      f"stack (access from {obj.access_origin})")
 
 
 def _global_pods(bundle: Bundle):
