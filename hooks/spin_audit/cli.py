@@ -7,15 +7,24 @@ be read or parsed (one line on stderr, nothing on stdout).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, NoReturn, Optional
 
 from spin_audit import __version__
-from spin_audit.engine import audit
+from spin_audit.engine import audit, audit_kube
 from spin_audit.loader import InputError
 from spin_audit.registry import Finding, Severity, all_rules, get_rule
 from spin_audit.report import render_explain, render_json, render_rule_list, render_sarif, render_text
-from spin_audit.stack import ACCESS_LEVELS, find_targets, load_stack
+from spin_audit.stack import (
+    ACCESS_LEVELS,
+    ANSWERS_NAME,
+    COMPOSE_NAMES,
+    RANCHER_NAMES,
+    find_targets,
+    is_dockerfile_name,
+    load_stack,
+)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -29,15 +38,16 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="spin-audit",
-        description="Check NERSC Spin stacks (Rancher 1.6 docker-compose v2) against Spin's rules before "
-                    "`rancher up` refuses them.",
+        description="Check NERSC Spin stacks (Rancher 1.6 docker-compose v2, or Kubernetes manifests for "
+                    "Rancher 2) against Spin's rules before Spin refuses them.",
         epilog="Suppress one finding with a comment on its line (or the line above): "
                "`# spin-audit: ignore[SPIN201] reason`. Exit status: 0 clean, 1 findings at or above "
                "--fail-on, 2 unreadable input.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="stack directory, or a file in it (docker-compose.yml, rancher-compose.yml, "
-                             "a Dockerfile, .copier-answers.yml); default: .")
+                             "a Dockerfile, .copier-answers.yml); or Kubernetes manifests: a file, a folder of "
+                             "them, a rancher2 stack; default: .")
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
     parser.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
                         help="lowest severity that makes the exit status 1 (default: error)")
@@ -59,6 +69,25 @@ def _fail(message: str) -> int:
     return EXIT_INPUT
 
 
+def _is_kube_input(path: str) -> bool:
+    """Kubernetes manifests, a folder of them or a rancher2 stack, rather than a compose stack. What is
+    plainly a compose stack or one of its files is told without importing the Kubernetes package."""
+    if os.path.isdir(path) and any(os.path.isfile(os.path.join(path, name)) for name in COMPOSE_NAMES):
+        return False
+    name = os.path.basename(path)
+    if name in COMPOSE_NAMES + RANCHER_NAMES + (ANSWERS_NAME,) or is_dockerfile_name(name):
+        return False
+    from spin_audit.kube import is_kube_path
+
+    return is_kube_path(path)
+
+
+def _load_kube(paths: List[str], access: Optional[str]):
+    from spin_audit.kube import load
+
+    return load(paths, access)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.list_rules:
         rules = all_rules()
@@ -70,14 +99,21 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"unknown rule {args.explain!r} (see --list-rules)")
         sys.stdout.write(render_explain(found))
         return EXIT_OK
+    paths = args.paths or ["."]
+    kube_paths = [path for path in paths if _is_kube_input(path)]
     try:
-        targets = find_targets(args.paths or ["."])
+        compose_paths = [path for path in paths if path not in kube_paths]
+        targets = find_targets(compose_paths) if compose_paths else []
         stacks = [load_stack(target, args.access, args.stack) for target in targets]
+        bundle = _load_kube(kube_paths, args.access) if kube_paths else None
     except InputError as exc:
         return _fail(str(exc))
     findings: List[Finding] = []
     for stack in stacks:
         findings += audit(stack, allow_suppressions=not args.no_suppress)
+    if bundle is not None:
+        findings += audit_kube(bundle, allow_suppressions=not args.no_suppress)
+        stacks.append(bundle)
     if args.format == "json":
         sys.stdout.write(render_json(findings))
     elif args.format == "sarif":
