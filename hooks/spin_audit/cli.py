@@ -18,7 +18,6 @@ from spin_audit.registry import Finding, Severity, all_rules, get_rule
 from spin_audit.report import render_explain, render_json, render_rule_list, render_sarif, render_text
 from spin_audit.stack import (
     ACCESS_LEVELS,
-    ANSWERS_NAME,
     COMPOSE_NAMES,
     RANCHER_NAMES,
     find_targets,
@@ -75,7 +74,7 @@ def _is_kube_input(path: str) -> bool:
     if os.path.isdir(path) and any(os.path.isfile(os.path.join(path, name)) for name in COMPOSE_NAMES):
         return False
     name = os.path.basename(path)
-    if name in COMPOSE_NAMES + RANCHER_NAMES + (ANSWERS_NAME,) or is_dockerfile_name(name):
+    if name in COMPOSE_NAMES + RANCHER_NAMES or is_dockerfile_name(name):
         return False
     from spin_audit.kube import is_kube_path
 

@@ -90,7 +90,9 @@ def test_is_kube_path(tmp_path: Path) -> None:
     assert not is_kube_path(str(tmp_path / "compose/docker-compose.yml"))
     assert not is_kube_path(str(tmp_path / "values")) and not is_kube_path(str(tmp_path / "values/values.yaml"))
     assert not is_kube_path(str(tmp_path / ".pre-commit-config.yaml"))
-    assert not is_kube_path(str(tmp_path / "stack/.copier-answers.yml"))
+    assert is_kube_path(str(tmp_path / "stack/.copier-answers.yml")), "the answers of a rancher2 stack stand for it"
+    write(tmp_path, {"compose/.copier-answers.yml": "platform: rancher1\n"})
+    assert not is_kube_path(str(tmp_path / "compose/.copier-answers.yml"))
     assert not is_kube_path(str(tmp_path / "odd/rancher-compose.yml")), "a compose stack's file, whatever it holds"
     assert not is_kube_path(str(tmp_path / "missing"))
 
@@ -168,7 +170,9 @@ def test_special_files_are_never_opened(tmp_path: Path) -> None:
 
 def test_rancher2_stack_is_read_through_k8s(tmp_path: Path) -> None:
     stack = write(tmp_path / "stack", {"k8s/base/web.yaml": D, "app/config.yaml": D, ".copier-answers.yml": "x: 1\n"})
-    assert [Path(s.path).relative_to(stack).as_posix() for s in load([str(stack)]).sources] == ["k8s/base/web.yaml"]
+    for target in (stack, stack / ".copier-answers.yml"):
+        assert [Path(s.path).relative_to(stack).as_posix() for s in load([str(target)]).sources] == [
+            "k8s/base/web.yaml"]
 
 
 def test_access_comes_from_the_stack_answers_or_the_option(tmp_path: Path) -> None:

@@ -60,12 +60,15 @@ def is_rancher2_stack(directory: str) -> bool:
 def is_kube_path(path: str) -> bool:
     """Whether spin-audit should read PATH as Kubernetes input (and not as a compose stack).
 
-    A file: a YAML file (not a compose file or the copier answers) with a top-level `kind`
-    or `apiVersion`, or a kustomization. A directory: a rancher2 stack, or a folder without
+    A file: a YAML file (not a compose file) with a top-level `kind` or `apiVersion`, a
+    kustomization, or the copier answers of a rancher2 stack (which stand for the stack, as
+    they do for a compose stack). A directory: a rancher2 stack, or a folder without
     docker-compose.yml that holds such a file somewhere below it.
     """
     if os.path.isfile(path):
         name = os.path.basename(path)
+        if name == ANSWERS_NAME:
+            return is_rancher2_stack(os.path.dirname(path) or ".")  # the answers of a rancher2 stack: that stack
         if name in COMPOSE_FILE_NAMES:
             return False
         return name in KUSTOMIZATION_NAMES or (name.endswith(MANIFEST_SUFFIXES) and looks_like_manifest(path))

@@ -276,6 +276,8 @@ class _Reader:
         path = os.path.abspath(raw)
         if not os.path.exists(path):
             raise InputError(display_path(path), "no such file or directory")
+        if os.path.basename(path) == ANSWERS_NAME and is_rancher2_stack(os.path.dirname(path)):
+            path = os.path.dirname(path)  # the answers stand for their stack
         if os.path.isdir(path):
             self.walk(os.path.join(path, STACK_DIR) if is_rancher2_stack(path) else path)
         elif os.path.basename(path) in KUSTOMIZATION_NAMES:
