@@ -193,6 +193,14 @@ def test_too_many_files_is_an_input_error(tmp_path: Path, monkeypatch: pytest.Mo
         load([str(root)])
 
 
+def test_too_much_yaml_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kube_loader, "MAX_TOTAL_CHARS", len(D) * 2 + 10)
+    root = write(tmp_path, {"kustomization.yaml": "resources: [a.yaml, b.yaml, c.yaml]\n", "a.yaml": D,
+                            "b.yaml": D, "c.yaml": D})
+    with pytest.raises(InputError, match="characters of YAML to read in one run"):
+        load([str(root)])
+
+
 # ---- kustomizations
 
 OVERLAY = "namespace: {ns}\nresources:\n  - ../base\n  - ingress.yaml\n"

@@ -216,6 +216,8 @@ class _Reader:
             source = self.read(path)
             documents = parse_yaml_documents(source)
         except InputError as exc:
+            if self.size > MAX_TOTAL_CHARS:
+                raise
             self.unreadable(exc)
             return None
         root = next((d for d in documents if d is not None), None)
