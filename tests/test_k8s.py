@@ -351,3 +351,10 @@ def test_makefile_creates_each_secret_idempotently_from_its_file(stacks, tmp_pat
     # A missing file stops before kubectl runs.
     result = subprocess.run(["make", "secrets", "KUBECTL=echo kubectl"], cwd=stack, capture_output=True, text=True)
     assert result.returncode != 0 and "missing secrets/" in result.stderr and "kubectl" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_spin_audit_finds_nothing_in_what_is_rendered(stacks, name):
+    from stack_checks import assert_audit_clean
+
+    assert_audit_clean(stacks[name], fail_on="info")
