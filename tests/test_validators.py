@@ -40,37 +40,37 @@ def test_comment_refuses_quotes_and_shell(render, tmp_path):
 
 @pytest.mark.parametrize("question, value, rule", [
     ("fqdn", "Portal.JGI.doe.gov", "lowercase DNS name"),
-    ("fqdn", "localhost", "two labels"),
+    ("fqdn", "localhost", "DNS name"),
     ("fqdn", "portal.jgi.doe.gov.", "DNS name"),
     ("fqdn", "a" * 64 + ".nersc.gov", "DNS name"),
-    ("stack_name", "1portal", "starting with a letter"),
-    ("stack_name", "portal-", "not ending with '-'"),
-    ("stack_name", "a" * 64, "at most 63"),
-    ("stack_name", "Portal", "lowercase"),
+    ("stack_name", "1portal", "DNS label"),
+    ("stack_name", "portal-", "DNS label"),
+    ("stack_name", "a" * 64, "DNS label"),
+    ("stack_name", "Portal", "a-z, 0-9, -"),
     ("environment", "production", "dev-cattle"),
-    ("owner", "", "NERSC (NIM)"),
-    ("owner", "Fred", "NERSC (NIM)"),
-    ("owner", "1fred", "starting with a letter"),
-    ("registry_project", "Genome", "registry namespace"),
-    ("registry_project", "genome_", "registry namespace"),
+    ("owner", "", "NIM name"),
+    ("owner", "Fred", "NIM name: a-z, 0-9, _"),
+    ("owner", "1fred", "NIM name"),
+    ("registry_project", "Genome", "a-z, 0-9 and . _ -"),
+    ("registry_project", "genome_", "a-z, 0-9 and . _ -"),
     ("access", "open", "access"),
     ("web_exposure", "loadbalancer", "web_exposure"),
-    ("image_tag", "latest", "never latest"),
-    ("image_tag", "LATEST", "never latest"),
-    ("image_tag", "", "explicit version"),
-    ("image_tag", "-v1", "explicit version"),
-    ("app_base_image", "python", "explicit version tag"),
-    ("app_base_image", "python:latest", "never latest"),
-    ("app_base_image", "ghcr.io/org/python:3.12", "Docker Hub"),
-    ("app_base_image", "quay.io/python:3.12", "Docker Hub"),
-    ("app_base_image", "localhost/python:3.12", "Docker Hub"),
-    ("app_base_image", "registry.example.org:5000/python:3.12", "Docker Hub"),
-    ("db_image", "postgres", "explicit version tag"),
-    ("kv_image", "redis:latest", "never latest"),
+    ("image_tag", "latest", "not latest"),
+    ("image_tag", "LATEST", "not latest"),
+    ("image_tag", "", "version tag"),
+    ("image_tag", "-v1", "version tag"),
+    ("app_base_image", "python", "image:tag"),
+    ("app_base_image", "python:latest", "latest tag"),
+    ("app_base_image", "ghcr.io/org/python:3.12", "Hub or Spin"),
+    ("app_base_image", "quay.io/python:3.12", "Hub or Spin"),
+    ("app_base_image", "localhost/python:3.12", "Hub or Spin"),
+    ("app_base_image", "registry.example.org:5000/python:3.12", "Hub or Spin"),
+    ("db_image", "postgres", "image:tag"),
+    ("kv_image", "redis:latest", "latest tag"),
     ("db_engine", "oracle", "db_engine"),
     ("ci", "jenkins", "ci"),
     ("run_as_user", "root", "not root"),
-    ("run_as_user", "a" * 33, "at most 32"),
+    ("run_as_user", "a" * 33, "account name"),
     ("run_as_group", "", "needed when run_as_user is set"),
 ])
 def test_rule_is_named(render, tmp_path, question, value, rule):
@@ -78,16 +78,16 @@ def test_rule_is_named(render, tmp_path, question, value, rule):
 
 
 @pytest.mark.parametrize("question, value, rule", [
-    ("run_as_uid", 0, "between 1 and 2147483647"),
-    ("run_as_uid", -5, "between 1 and 2147483647"),
-    ("run_as_uid", 2**31, "between 1 and 2147483647"),
-    ("run_as_gid", 0, "between 1 and 2147483647"),
-    ("app_port", 80, "between 1025 and 65535"),
-    ("app_port", 70000, "between 1025 and 65535"),
+    ("run_as_uid", 0, "from 1 to 2147483647"),
+    ("run_as_uid", -5, "from 1 to 2147483647"),
+    ("run_as_uid", 2**31, "from 1 to 2147483647"),
+    ("run_as_gid", 0, "from 1 to 2147483647"),
+    ("app_port", 80, "from 1025 to 65535"),
+    ("app_port", 70000, "from 1025 to 65535"),
     ("web_port", 80, "80 or 443"),
     ("web_port", 443, "80 or 443"),
-    ("web_port", 12345, "Spin's open host ports"),
-    ("web_port", 60051, "Spin's open host ports"),
+    ("web_port", 12345, "Spin's open ports"),
+    ("web_port", 60051, "Spin's open ports"),
 ])
 def test_numbers_out_of_range(render, tmp_path, question, value, rule):
     refused(render, tmp_path, question, rule, **{question: value})
@@ -101,7 +101,7 @@ def test_numbers_that_are_not_numbers(render, tmp_path):
 
 
 def test_public_stack_needs_a_publicly_open_port(render, tmp_path):
-    refused(render, tmp_path, "web_port", "open to everyone", access="public", web_port=50010)
+    refused(render, tmp_path, "web_port", "8080, 8443 or 60000-60050", access="public", web_port=50010)
     assert render({**CONTEXT, "access": "private", "web_port": 50010})
 
 
@@ -118,29 +118,29 @@ MOUNT = {"service": "app", "host_path": "/global/cfs/cdirs/genome/portal/data", 
 
 
 @pytest.mark.parametrize("change, rule", [
-    ({"host_path": "/global/homes/f/fred/data"}, "home directory"),
-    ({"host_path": "/global/homes"}, "home directory"),
-    ({"host_path": "/global/cfs/cdirs"}, "file-system root"),
-    ({"host_path": "/global/cfs/cdirs/"}, "file-system root"),
-    ({"host_path": "/global/project/scratch"}, "file-system root"),
-    ({"host_path": "/global"}, "file-system root"),
-    ({"host_path": "/global/foo"}, "file-system root"),
-    ({"host_path": "/etc/passwd"}, "under /global/"),
-    ({"host_path": "/globalx/cfs/cdirs/x/y"}, "under /global/"),
-    ({"host_path": "relative/path"}, "absolute path"),
-    ({"host_path": "/global/cfs/cdirs/genome/../../../etc"}, "absolute path"),
-    ({"host_path": "/global/cfs/cdirs/genome//x"}, "absolute path"),
-    ({"host_path": "/global/cfs/cdirs/genome/x:/etc"}, "absolute path"),
-    ({"host_path": "/global/cfs/cdirs/genome/x y"}, "absolute path"),
-    ({"host_path": "/global/cfs/cdirs/genome/x\n- /:/host"}, "absolute path"),
-    ({"container_path": "/etc"}, "system directory"),
-    ({"container_path": "/run/secrets"}, "system directory"),
-    ({"container_path": "data"}, "absolute path"),
-    ({"container_path": "/data:rw"}, "absolute path"),
-    ({"service": "db"}, "web, app, api, util"),
-    ({"service": "kv"}, "web, app, api, util"),
-    ({"service": "lb"}, "web, app, api, util"),
-    ({"read_only": "no"}, "true or false"),
+    ({"host_path": "/global/homes/f/fred/data"}, "/global/homes"),
+    ({"host_path": "/global/homes"}, "/global/homes"),
+    ({"host_path": "/global/cfs/cdirs"}, "too shallow"),
+    ({"host_path": "/global/cfs/cdirs/"}, "too shallow"),
+    ({"host_path": "/global/project/scratch"}, "too shallow"),
+    ({"host_path": "/global"}, "too shallow"),
+    ({"host_path": "/global/foo"}, "too shallow"),
+    ({"host_path": "/etc/passwd"}, "not under /global/"),
+    ({"host_path": "/globalx/cfs/cdirs/x/y"}, "not under /global/"),
+    ({"host_path": "relative/path"}, "not a plain path"),
+    ({"host_path": "/global/cfs/cdirs/genome/../../../etc"}, "not a plain path"),
+    ({"host_path": "/global/cfs/cdirs/genome//x"}, "not a plain path"),
+    ({"host_path": "/global/cfs/cdirs/genome/x:/etc"}, "not a plain path"),
+    ({"host_path": "/global/cfs/cdirs/genome/x y"}, "not a plain path"),
+    ({"host_path": "/global/cfs/cdirs/genome/x\n- /:/host"}, "not a plain path"),
+    ({"container_path": "/etc"}, "system dir"),
+    ({"container_path": "/run/secrets"}, "system dir"),
+    ({"container_path": "data"}, "not a plain path"),
+    ({"container_path": "/data:rw"}, "not a plain path"),
+    ({"service": "db"}, "only web, app, api, util mount"),
+    ({"service": "kv"}, "only web, app, api, util mount"),
+    ({"service": "lb"}, "only web, app, api, util mount"),
+    ({"read_only": "no"}, "true/false"),
     ({"mode": "rw"}, "unknown key"),
 ])
 def test_gpfs_mount_rules(render, tmp_path, change, rule):
@@ -149,38 +149,39 @@ def test_gpfs_mount_rules(render, tmp_path, change, rule):
 
 def test_gpfs_mount_read_write_only_off_public(render, tmp_path):
     rw = {**MOUNT, "read_only": False}
-    refused(render, tmp_path, "gpfs_mounts", "public services mount the global file system read-only",
+    refused(render, tmp_path, "gpfs_mounts", "#1: public stacks mount read-only",
             access="public", gpfs_mounts=[rw])
     for access in ("authenticated", "private"):
         assert render({**CONTEXT, "access": access, "gpfs_mounts": [rw]})
 
 
 def test_gpfs_mount_service_must_be_chosen(render, tmp_path):
-    refused(render, tmp_path, "gpfs_mounts", "not among the chosen services",
+    refused(render, tmp_path, "gpfs_mounts", "#1: service app is not chosen",
             services=["web", "db"], gpfs_mounts=[MOUNT])
 
 
 def test_gpfs_mounts_shape(render, tmp_path):
     for value in ["/global/cfs/cdirs/x/y", {"service": "app"}, [5], [["app"]], [{"service": "app"}]]:
         refused(render, tmp_path, "gpfs_mounts", gpfs_mounts=value)
-    refused(render, tmp_path, "gpfs_mounts", "already mounts", gpfs_mounts=[MOUNT, MOUNT])
+    refused(render, tmp_path, "gpfs_mounts", "#2: container_path mounted twice", gpfs_mounts=[MOUNT, MOUNT])
 
 
 @pytest.mark.parametrize("value, rule", [
-    ([["app"]], "mapping"),
-    ({"Bad Name": ["app"]}, "file name"),
-    ({"x;rm": ["app"]}, "file name"),
-    ({"../passwd": ["app"]}, "file name"),
-    ({"token": []}, "must list the services"),
-    ({"token": "app"}, "must list the services"),
-    ({"token": ["lb"]}, "not among the chosen services"),
+    ([["app"]], "or a mapping"),
+    ({"Bad Name": ["app"]}, "#1: name must be a-z"),
+    ({"x;rm": ["app"]}, "name must be"),
+    ({"../passwd": ["app"]}, "name must be"),
+    ({"token": []}, "#1: list the services that read it"),
+    ({"token": None}, "list the services that read it"),
+    ({"token": 5}, "list the services that read it"),
+    ({"a": ["app"], "token": ["lb"]}, "#2: a reader is not a chosen service"),
 ])
 def test_secret_rules(render, tmp_path, value, rule):
     refused(render, tmp_path, "secrets", rule, secrets=value)
 
 
 def test_secret_reader_must_be_chosen(render, tmp_path):
-    refused(render, tmp_path, "secrets", "not among the chosen services", services=["web"], secrets={"token": ["app"]})
+    refused(render, tmp_path, "secrets", "a reader is not a chosen service", services=["web"], secrets={"token": ["app"]})
 
 
 @pytest.mark.parametrize("answers", [
