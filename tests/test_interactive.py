@@ -21,7 +21,7 @@ class Session:
     def __init__(self, template, dst):
         env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm-256color", NO_COLOR="1")
         self.child = pexpect.spawn(COPIER, ["copy", str(template), str(dst)], encoding="utf-8",
-                                   timeout=20, dimensions=(50, 220), env=env)
+                                   timeout=20, dimensions=(24, 80), env=env)
         self.asked = []
 
     def question(self, key):
@@ -58,7 +58,7 @@ def test_a_person_renders_a_portal(template_repo, tmp_path):
     s.question("stack_name").shows("portal-jgi-doe").type("")  # the 2018 naming rule, as default
     s.question("platform").shows("rancher1").keys(ENTER)
     s.question("environment").shows("dev-cattle").keys(DOWN, ENTER)  # -> prod-cattle
-    s.question("owner").type("Fred").refused("NERSC (NIM)", "fred")
+    s.question("owner").type("Fred").refused("must be a NIM name: a-z, 0-9, _", "fred")
     s.question("staff_owner").type("wilma")
     s.question("group").type("genome")
     s.question("staff_group").type("")
@@ -68,18 +68,17 @@ def test_a_person_renders_a_portal(template_repo, tmp_path):
     s.question("web_exposure").shows("reverse-proxy").keys(ENTER)
     s.question("app_port").shows("8000").type("")
     s.question("app_base_image").type("")
-    s.question("image_tag").shows("v0.1.0").keys(CLEAR_LINE).type("latest").refused("never latest", "v0.1.0")
+    s.question("image_tag").shows("v0.1.0").keys(CLEAR_LINE).type("latest").refused("must be a version tag, not latest", "v0.1.0")
     s.question("db_engine").keys(ENTER)
     s.question("db_image").shows("postgres:17-alpine").type("")
-    s.question("run_as_uid").type("0").refused("between 1 and 2147483647", "501")
+    s.question("run_as_uid").type("0").refused("must be from 1 to 2147483647", "501")
     s.question("run_as_gid").type("124")
     s.question("run_as_user").type("c_flintstones")
-    s.question("run_as_group").shows("c_flintstones").keys(CLEAR_LINE).type("").refused("needed when run_as_user is set", "genome")
+    s.question("run_as_group").shows("c_flintstones").keys(CLEAR_LINE).type("").refused("is needed when run_as_user is set", "genome")
     s.question("run_as_comment").shows("Collaboration Account").type("")
-    s.question("gpfs_mounts").keys(CLEAR_LINE).type(
+    s.question("gpfs_mounts").type(
         "[{service: app, host_path: /global/homes/f/fred, container_path: /data}]"
-    ).refused("home directory",
-              "[{service: app, host_path: /global/cfs/cdirs/genome/portal, container_path: /data}]")
+    ).refused("#1: host_path in /global/homes", "app:/global/cfs/cdirs/genome/portal:/data")
     s.question("secrets").type("")
     s.question("ci").keys(ENTER)
     s.shows("Spin stack portal-jgi-doe (prod-cattle) is ready")

@@ -1,0 +1,203 @@
+"""A person at an ordinary 80x24 terminal: `copier copy` in a pseudo-terminal of that
+size, its screen read through a terminal emulator (pyte), one question at a time.
+Every question of copier.yml is reached (the sessions go on, choosing other choices,
+until each has been asked), its whole help is on the screen, uncut, and a refusal
+of each kind of validator is on the screen whole, beside the help that spells out
+the rule. Questions added to copier.yml later are covered the same way: only
+answers that must be typed (no default) need an entry in TYPED."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from wcwidth import wcswidth
+
+from stackkit import ROOT, minimal_answers
+from terminal import COLUMNS, CLEAR_LINE, DOWN, ENTER, Terminal
+
+COPIER = str(Path(sys.executable).parent / "copier")
+CONFIG = yaml.safe_load((ROOT / "copier.yml").read_text())
+QUESTIONS = {key: spec for key, spec in CONFIG.items() if not key.startswith("_")}
+QMARK = "🎤 "
+DATA = "/global/cfs/cdirs/m1234/data"
+
+# What a person types where there is no default to take, session by session (cycled).
+TYPED = {
+    "owner": ["fred"], "staff_owner": ["wilma"], "run_as_uid": ["501"], "run_as_gid": ["124"],
+    "run_as_user": ["c_flintstones", ""],
+    "gpfs_mounts": [f"app:{DATA}:/data:ro",
+                    f"[{{service: app, host_path: {DATA}, container_path: /data, read_only: true}}]",
+                    f"app:{DATA}:/data, util:/global/cfs/cdirs/m1234/dump:/dump:rw", ""],
+    "secrets": ["api_key.txt:app+api", "{api_key.txt: [app]}", "api_key.txt:app+api, other:util", ""],
+}
+# What each session's .copier-answers.yml holds for the list answers typed above.
+STORED = [
+    ([{"service": "app", "host_path": DATA, "container_path": "/data", "read_only": True}],
+     {"api_key.txt": ["app", "api"]}),
+    ([{"service": "app", "host_path": DATA, "container_path": "/data", "read_only": True}],
+     {"api_key.txt": ["app"]}),
+    ([{"service": "app", "host_path": DATA, "container_path": "/data", "read_only": True},
+      {"service": "util", "host_path": "/global/cfs/cdirs/m1234/dump", "container_path": "/dump", "read_only": False}],
+     {"api_key.txt": ["app", "api"], "other": ["util"]}),
+    ([], {}),
+]
+# One wrong answer per kind of validator, typed in the first session, then the right one.
+REFUSED = {
+    "owner": ("Fred", "fred"),                                    # text pattern
+    "run_as_uid": ("0", "501"),                                   # whole number in a range
+    "web_port": ("443", "8080"),                                  # Spin's host ports
+    "app_base_image": ("python:latest", "python:3.13-slim"),      # image
+    "run_as_group": ("", "genome"),                               # group needed with run_as_user
+    "gpfs_mounts": ("app:/global/homes/f/fred:/home", TYPED["gpfs_mounts"][0]),  # mounts
+    "secrets": ("api_key.txt", TYPED["secrets"][0]),              # secrets
+    "services": (None, None),                                     # the multiselect, nothing selected
+}
+# The answers under which copier itself refuses each of those, for the expected line.
+CONTEXT = minimal_answers(services=["web", "app", "api", "db", "kv", "util"], web_exposure="port",
+                          run_as_user="c_flintstones")
+
+
+def question_on_screen(lines):
+    """(row, key) of the last question on the screen, or (None, None)."""
+    for row in range(len(lines) - 1, -1, -1):
+        match = re.match(re.escape(QMARK) + r"(\w+):", lines[row])
+        if match:
+            return row, match.group(1)
+    return None, None
+
+
+def help_lines(key):
+    text = QUESTIONS[key].get("help", "")
+    return None if "{{" in text or "{%" in text else text.split("\n")
+
+
+class Person:
+    """Goes through one `copier copy` session, recording each screen it sees."""
+
+    def __init__(self, template, dst, session):
+        self.terminal = Terminal(COPIER, ["copy", str(template), str(dst)])
+        self.session = session
+        self.screens = {}    # key -> screen lines when the question was asked
+        self.refusals = {}   # key -> screen lines after the wrong answer
+
+    def next_question(self, previous):
+        t = self.terminal
+        t.settle(until=lambda: t.ended or question_on_screen(t.lines())[1] not in (None, previous))
+        return None if t.ended else question_on_screen(t.lines())[1]
+
+    def answer(self, key):
+        spec, t = QUESTIONS[key], self.terminal
+        choices = spec.get("choices")
+        if choices and spec.get("multiselect"):
+            if self.session == 0 and key in REFUSED:
+                t.send("a", "a", ENTER)  # all on, then all off: nothing selected
+                self.refusals[key] = t.settle(until=lambda: "Validation error" in t.text()).lines()
+            t.send("a", ENTER)  # every service: every question that depends on one is asked
+        elif choices:
+            t.send(*[DOWN] * (self.session % len(choices)), ENTER)
+        elif spec.get("type") == "bool":
+            t.send(ENTER)
+        else:
+            typed = TYPED.get(key)
+            typed = typed[self.session % len(typed)] if typed else None
+            if self.session == 0 and key in REFUSED:
+                wrong, typed = REFUSED[key]
+                t.send(CLEAR_LINE + wrong + ENTER)
+                self.refusals[key] = t.settle(until=lambda: "Validation error" in t.text()).lines()
+            t.send(ENTER if typed is None else CLEAR_LINE + typed + ENTER)
+
+    def run(self):
+        key = None
+        while (key := self.next_question(key)) is not None:
+            assert key not in self.screens, f"{key} was asked again:\n" + "\n".join(self.terminal.lines())
+            self.screens[key] = self.terminal.lines()
+            self.answer(key)
+        return self.terminal.finish()
+
+
+@pytest.fixture(scope="module")
+def sessions(template_repo, tmp_path_factory):
+    """Sessions until every question has been asked: session N moves N down in every
+    choice (so each choice of each question is taken in some session), selects every
+    service, and types TYPED's Nth answer; at least two, so both list forms are typed."""
+    most_choices = max(len(spec.get("choices") or []) for spec in QUESTIONS.values() if not spec.get("multiselect"))
+    done = []
+    for session in range(max(2, most_choices)):
+        dst = tmp_path_factory.mktemp("terminal") / f"stack{session}"
+        person = Person(template_repo, dst, session)
+        status = person.run()
+        assert status == 0, "\n".join(person.terminal.lines())
+        done.append((person, dst))
+        asked = set().union(*(p.screens for p, _ in done))
+        if session >= 1 and asked == set(QUESTIONS):
+            break
+    return done
+
+
+def test_every_question_of_copier_yml_is_asked(sessions):
+    asked = set().union(*(person.screens for person, _ in sessions))
+    assert asked == set(QUESTIONS), f"never asked: {sorted(set(QUESTIONS) - asked)}"
+
+
+def test_every_help_is_whole_on_the_screen(sessions):
+    for person, _ in sessions:
+        for key, lines in person.screens.items():
+            row, _ = question_on_screen(lines)
+            expected = help_lines(key)
+            if expected is None:  # a help rendered from answers: its lines are at least not cut
+                assert all(wcswidth(line) < COLUMNS for line in lines), "\n".join(lines)
+                continue
+            shown = lines[row:row + len(expected)]
+            assert shown == [QMARK + expected[0]] + expected[1:], "\n".join(lines)
+
+
+def test_every_help_line_fits_80_columns():
+    """Checked without a terminal too, so a long line is found before a session is run."""
+    for key, spec in QUESTIONS.items():
+        lines = spec.get("help", "").split("\n")
+        assert lines[0].startswith(f"{key}: "), f"{key}: the help starts with the key, as every question's does"
+        widths = [wcswidth(QMARK + lines[0])] + [wcswidth(line) for line in lines[1:]]
+        assert max(widths) <= COLUMNS, f"{key}: help line of {max(widths)} columns"
+        assert len(lines) <= 10, f"{key}: a help of {len(lines)} lines leaves too little of a 24-line screen"
+
+
+def copier_refusal(render, tmp_path, key, typed):
+    """The message copier gives when `typed` is the answer, through --data."""
+    with pytest.raises(ValueError) as error:
+        render({**CONTEXT, key: [] if key == "services" else typed}, dst=tmp_path / key)
+    return str(error.value)
+
+
+@pytest.mark.parametrize("key", sorted(REFUSED))
+def test_a_refusal_is_whole_on_the_screen_beside_its_help(sessions, render, tmp_path, key):
+    person = sessions[0][0]
+    lines = person.refusals[key]
+    message = copier_refusal(render, tmp_path, key, REFUSED[key][0])
+    assert message.startswith(f"Validation error for question '{key}': ")
+    assert message in lines, f"{message!r} is not a whole line of the screen:\n" + "\n".join(lines)
+    row, asked = question_on_screen(lines)
+    assert asked == key and lines[row].startswith(QMARK + key), "the help went off the screen:\n" + "\n".join(lines)
+
+
+def test_the_list_answers_are_typed_in_every_form(sessions):
+    for (person, dst), (mounts, secrets) in zip(sessions, STORED):
+        answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+        assert (answers["gpfs_mounts"], answers["secrets"]) == (mounts, secrets)
+    first = sessions[0][0].screens
+    row, _ = question_on_screen(first["gpfs_mounts"])
+    assert first["gpfs_mounts"][row + len(help_lines("gpfs_mounts"))] == "", "the mounts line starts empty"
+    row, _ = question_on_screen(first["secrets"])
+    assert first["secrets"][row + len(help_lines("secrets"))] == "", "the secrets line starts empty"
+
+
+def test_a_wrong_choice_from_the_command_line_is_readable(template_repo, tmp_path):
+    """A choice cannot be mistyped at the prompt; through --data, copier's own refusal
+    is printed and the terminal wraps it: the whole message is on the screen."""
+    args = ["copy", "--defaults", "--data", "environment=prod", *[f"--data={k}={v}" for k, v in minimal_answers().items()],
+            str(template_repo), str(tmp_path / "stack")]
+    terminal = Terminal(COPIER, args)
+    assert terminal.finish() != 0
+    assert "Invalid choice for 'environment': 'prod' is not in ['dev-cattle', 'prod-cattle', 'sandbox']" in terminal.text()
+    assert not (tmp_path / "stack").exists()
