@@ -5,6 +5,7 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from stackkit import minimal_answers
 
@@ -44,16 +45,20 @@ def test_push_refuses_latest(portal):
     ("confirm", "rancher --env prod-cattle up --upgrade --confirm-upgrade -d --stack myportal"),
     ("rollback", "rancher --env prod-cattle up --upgrade --rollback -d --stack myportal"),
     ("volumes", "rancher --env prod-cattle volume create --driver rancher-nfs db.myportal"),
-    ("audit", "spin-audit ."),
+    ("audit", "pre-commit run --config .pre-commit-config.yaml --files $(git ls-files --cached --others --exclude-standard)"),
 ])
 def test_rancher_targets(portal, target, command):
     code, out = make_n(portal, target)
     assert code == 0 and command in out, out
 
 
-def test_audit_runs_hadolint_on_every_dockerfile(portal):
+def test_audit_runs_the_hooks_pinned_in_the_stack(portal):
+    """spin-audit and hadolint come from .pre-commit-config.yaml (tests/test_stack_pre_commit.py runs them)."""
     _, out = make_n(portal, "audit")
-    assert "hadolint --failure-threshold warning web/Dockerfile app/Dockerfile" in out
+    assert "spin-audit ." not in out and "hadolint --" not in out
+    hooks = [hook["id"] for hook in yaml.safe_load((portal / ".pre-commit-config.yaml").read_text())
+             ["repos"][0]["hooks"]]
+    assert hooks == ["spin-audit", "hadolint"]
 
 
 def test_secrets_come_from_ignored_files(portal):
@@ -74,8 +79,14 @@ def test_secrets_refuses_a_missing_file(portal):
 
 def test_help_lists_every_target(portal):
     out = subprocess.run(["make", "help"], cwd=portal, capture_output=True, text=True).stdout
-    for target in ("build", "push", "audit", "render", "up", "upgrade", "confirm", "rollback", "secrets", "volumes"):
-        assert f"{target}\t" in out, target
+    targets = [line.split()[0] for line in out.splitlines()]
+    assert targets == ["help", "build", "push", "audit", "render", "up", "upgrade", "confirm", "rollback", "secrets",
+                       "volumes"]
+    assert "$(" not in out, "make help shows what a variable holds, not its name"
+    assert "  secrets   Create the Rancher secrets from the files in secrets/\n" in out
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+    out = subprocess.run(["make", "help", "SECRETS_DIR=/vault/portal"], cwd=portal, capture_output=True, text=True).stdout
+    assert "from the files in /vault/portal/" in out
 
 
 def test_stack_without_built_images(render):

@@ -185,7 +185,7 @@ def test_answers_file_replays(render):
     assert answers["_src_path"] and answers["_commit"] == "v1.0.0"
     assert answers["secrets"] == {"k": ["app"]} and answers["run_as_uid"] == 501
     config = yaml.safe_load((stack / ".pre-commit-config.yaml").read_text())
-    assert config["repos"][0]["rev"] == "v1.0.0"
+    assert len(config["repos"][0]["rev"]) == 40, "the template commit's full hash (tests/test_stack_pre_commit.py)"
     assert [hook["id"] for hook in config["repos"][0]["hooks"]] == ["spin-audit", "hadolint"]
 
 
