@@ -84,7 +84,11 @@ class Person:
 
     def next_question(self, previous):
         t = self.terminal
-        t.settle(until=lambda: t.ended or question_on_screen(t.lines())[1] not in (None, previous))
+        refused = f"Validation error for question '{previous}'"
+        t.settle(until=lambda: t.ended or question_on_screen(t.lines())[1] not in (None, previous)
+                 or refused in t.text())
+        assert refused not in t.text(), (f"{previous} refused its default: give it an answer in TYPED\n"
+                                         + "\n".join(t.lines()))
         return None if t.ended else question_on_screen(t.lines())[1]
 
     def answer(self, key):
@@ -95,6 +99,7 @@ class Person:
                 t.send("a", "a", ENTER)  # all on, then all off: nothing selected
                 self.refusals[key] = t.settle(until=lambda: "Validation error" in t.text()).lines()
             t.send("a", ENTER)  # every service: every question that depends on one is asked
+            t.settle(until=lambda: "Validation error" not in t.text())
         elif choices:
             t.send(*[DOWN] * (self.session % len(choices)), ENTER)
         elif spec.get("type") == "bool":
@@ -107,6 +112,8 @@ class Person:
                 t.send(CLEAR_LINE + wrong + ENTER)
                 self.refusals[key] = t.settle(until=lambda: "Validation error" in t.text()).lines()
             t.send(ENTER if typed is None else CLEAR_LINE + typed + ENTER)
+            if key in self.refusals:
+                t.settle(until=lambda: "Validation error" not in t.text())
 
     def run(self):
         key = None
@@ -161,6 +168,9 @@ def test_every_help_line_fits_80_columns():
         widths = [wcswidth(QMARK + lines[0])] + [wcswidth(line) for line in lines[1:]]
         assert max(widths) <= COLUMNS, f"{key}: help line of {max(widths)} columns"
         assert len(lines) <= 10, f"{key}: a help of {len(lines)} lines leaves too little of a 24-line screen"
+        choices = spec.get("choices") or []
+        for title in (choices if isinstance(choices, dict) else map(str, choices)):
+            assert wcswidth(" » ○ " + title) < COLUMNS, f"{key}: choice {title!r} fills the line"
 
 
 def copier_refusal(render, tmp_path, key, typed):
@@ -201,3 +211,14 @@ def test_a_wrong_choice_from_the_command_line_is_readable(template_repo, tmp_pat
     assert terminal.finish() != 0
     assert "Invalid choice for 'environment': 'prod' is not in ['dev-cattle', 'prod-cattle', 'sandbox']" in terminal.text()
     assert not (tmp_path / "stack").exists()
+
+
+def test_web_ports_help_names_spins_open_ports():
+    """The refusal says "must be one of Spin's open ports": the help must list exactly those."""
+    import json
+
+    ports = json.loads((ROOT / "hooks" / "spin_audit" / "spin_facts.json").read_text())["host_ports"]
+    text = " ".join(QUESTIONS["web_port"]["help"].split())
+    for group, label in [("public", "Open to anyone"), ("nersc_lbl", "NERSC and LBL:"), ("nersc", "NERSC only:")]:
+        listed = ", ".join(f"{low}" if low == high else f"{low}-{high}" for low, high in ports[group])
+        assert f"{listed}" in text.split(label, 1)[1].split(".")[0], (group, listed)
