@@ -333,7 +333,7 @@ def make_n(stack, *args):
     ("rollback", None, "kubectl --context production --namespace tracker-dev rollout undo deployment/web"),
     ("run-util", None, "kubectl --context production --namespace tracker-dev create job --from=cronjob/util util-manual-"),
     ("build", None, "docker build --pull --platform linux/amd64 --file api/Dockerfile --tag registry.nersc.gov/genome/tracker-api:v0.1.0 ."),
-    ("audit", None, "spin-audit ."),
+    ("audit", None, "pre-commit run --config .pre-commit-config.yaml --files"),
 ])
 def test_makefile_speaks_kubectl_to_the_answered_cluster_and_namespace(stacks, target, cluster, expected):
     args = [target] + ([f"CLUSTER={cluster}"] if cluster else [])

@@ -89,6 +89,13 @@ def test_help_lists_every_target(portal):
     assert "from the files in /vault/portal/" in out
 
 
+@pytest.mark.parametrize("example", ["portal-k8s", "private-writer-k8s", "static-site", "database-only"])
+def test_help_of_every_platform_fits_and_names_no_variable(rendered_examples, example):
+    out = subprocess.run(["make", "help"], cwd=rendered_examples[example], capture_output=True, text=True).stdout
+    assert "audit " in out and "$(" not in out, out
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+
+
 def test_stack_without_built_images(render):
     stack = render(minimal_answers(stack_name="dbonly", services=["db"]))
     code, out = make_n(stack, "build", "push", "audit", "secrets")

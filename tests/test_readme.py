@@ -23,9 +23,10 @@ def test_the_tests_run_the_working_trees_spin_audit():
 
 def test_every_copier_update_that_changes_an_answer_keeps_the_others():
     """Without --defaults, `copier update --data KEY=VALUE` asks every question again."""
-    for readme in READMES + [ROOT / "template" / "Makefile.jinja", ROOT / "includes" / "messages.jinja"]:
-        for command in re.findall(r"copier update[^`\n]*--data[^`\n]*", readme.read_text()):
-            assert "--defaults" in command, f"{readme.name}: {command}"
+    texts = READMES + sorted((ROOT / "includes").glob("*.jinja")) + sorted((ROOT / "template").rglob("*.jinja"))
+    for path in texts:
+        for command in re.findall(r"copier update[^`\n]*--data[^`\n]*", path.read_text()):
+            assert "--defaults" in command, f"{path.name}: {command}"
 
 
 def test_the_questions_table_lists_every_question():
