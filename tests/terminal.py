@@ -3,10 +3,13 @@ pyte (a VT100 emulator) keeps the screen, and answers the terminal queries that
 prompt_toolkit sends (cursor position), as a real terminal does."""
 
 import os
+import re
 import time
+from pathlib import Path
 
 import pexpect
 import pyte
+import yaml
 from wcwidth import wcswidth
 
 COLUMNS, ROWS = 80, 24
@@ -83,3 +86,15 @@ class Terminal:
 def fits(line):
     """Whether a line is whole on one row of an 80-column terminal (wide characters count twice)."""
     return wcswidth(line) <= COLUMNS
+
+
+def refusal_fits(message):
+    """Whether one of copier's refusals is whole in the prompt's one-line bar. A question
+    answered by picking from a list has no bar (nothing can be mistyped there): its
+    refusals come only from --data and data files, printed whole, so any length is fine."""
+    match = re.match(r"Validation error for question '(\w+)': ", message)
+    if not match:
+        return True
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())
+    spec = config.get(match.group(1)) or {}
+    return bool(spec.get("choices") and not spec.get("multiselect")) or fits(message)

@@ -151,7 +151,7 @@ def test_a_person_renders_a_kubernetes_stack(template_repo, tmp_path):
     s.question("stack_name").shows("lims-jgi-doe").type("")
     s.question("platform").keys(DOWN, ENTER)  # rancher2
     s.question("cluster").shows("development").keys(ENTER)
-    s.question("namespace").shows("lims-jgi-doe").keys(CLEAR_LINE).type("LIMS").refused("DNS label", "lims")
+    s.question("namespace").shows("lims-jgi-doe").keys(CLEAR_LINE).type("LIMS").refused("must be a namespace: a-z, 0-9, -", "lims")
     s.question("owner").type("fred")
     s.question("staff_owner").type("wilma")
     s.question("group").type("")
