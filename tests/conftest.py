@@ -34,3 +34,13 @@ def rendered_examples(render):
     """Every example answers file, rendered once for the whole session."""
     return {path.stem: render(load_example(path)) for path in EXAMPLES}
 
+
+
+@pytest.fixture(scope="session")
+def image_store(tmp_path_factory):
+    """A buildah storage of the session for the image tests (imagekit.py), removed at the end."""
+    import imagekit
+
+    store = imagekit.Store(tmp_path_factory.mktemp("buildah"))
+    yield store
+    store.close()
