@@ -137,16 +137,21 @@ def test_database_engines(render, engine, image, data, port, owner):
 
 def test_dockerfile_account_lines(render):
     debian = render(minimal_answers(services=["app"], run_as_user="c_flintstones", run_as_group="genome"))
-    assert ("RUN groupadd -g 124 genome && \\\n    useradd -l -u 501 -g 124 -c 'Collaboration Account' c_flintstones"
+    assert ("RUN { groupadd -g 124 genome || sed -i '1i genome:x:124:' /etc/group; } && \\\n"
+            "    { useradd -l -u 501 -g 124 -c 'Collaboration Account' c_flintstones || \\\n"
+            "      sed -i '1i c_flintstones:x:501:124:Collaboration Account:/home/c_flintstones:/bin/sh' /etc/passwd; }\n"
             in (debian / "app" / "Dockerfile").read_text())
     alpine = render(minimal_answers(services=["app", "web"], app_base_image="python:3.13-alpine",
                                     run_as_user="c_flintstones", run_as_group="genome", run_as_comment="Genome Portal"))
-    assert ("RUN addgroup -g 124 genome && \\\n    adduser -D -u 501 -G genome -g 'Genome Portal' c_flintstones"
+    assert ("RUN { addgroup -g 124 genome || sed -i '1i genome:x:124:' /etc/group; } && \\\n"
+            "    { adduser -D -u 501 -G genome -g 'Genome Portal' c_flintstones || \\\n"
+            "      sed -i '1i c_flintstones:x:501:124:Genome Portal:/home/c_flintstones:/bin/sh' /etc/passwd; }\n"
             in (alpine / "app" / "Dockerfile").read_text())
-    assert "addgroup -g 124 genome" in (alpine / "web" / "Dockerfile").read_text()
+    assert "{ addgroup -g 124 genome ||" in (alpine / "web" / "Dockerfile").read_text()
     group_only = render(minimal_answers(services=["app"], run_as_group="genome"))
     text = (group_only / "app" / "Dockerfile").read_text()
-    assert "RUN groupadd -g 124 genome\n" in text and "useradd" not in text
+    assert "RUN { groupadd -g 124 genome || sed -i '1i genome:x:124:' /etc/group; }\n" in text
+    assert "useradd" not in text and "/etc/passwd" not in text
     plain = (render(minimal_answers(services=["app"])) / "app" / "Dockerfile").read_text()
     assert "RUN" not in plain and re.search(r"^USER 501:124$", plain, re.M)
 
