@@ -173,11 +173,22 @@ class Store:
         first_from = next(line.split()[1] for line in Path(dockerfile).read_text().splitlines()
                           if line.upper().startswith("FROM "))
         base = self.base(standin_for(first_from))
+        for container in self.containers:
+            if container.image == tag:
+                container.shared = False  # a container of the image the tag named before
         return self.buildah("bud", "--isolation", "chroot", "--pull=never", "--from", base, "--tag", tag,
                             "--file", dockerfile, context, check=False)
 
-    def container(self, image):
+    def container(self, image, shared=False):
+        """A working container of image; with shared, the one container of that image
+        that every caller with shared gets (a working container costs a copy of the
+        image in vfs)."""
+        if shared:
+            for container in self.containers:
+                if container.shared and container.image == image:
+                    return container
         container = Container(self, image)
+        container.shared = shared
         self.containers.append(container)
         return container
 
@@ -444,7 +455,8 @@ class StackRun:
         self.scratch = Path(scratch)
         self.secret_values = secret_values or {}
         self.network = store.network(roles)
-        self.containers = {role: store.container(image) for role, image in images.items()}
+        self.containers = {role: store.container(image, shared=True) for role, image in images.items()}
+        self.processes = []
         for container in self.containers.values():
             container.path("/etc/hosts").write_text(self.network.hosts())
 
@@ -488,8 +500,16 @@ class StackRun:
         return compose_command(command) if command else self.containers[role].command()
 
     def start(self, role, argv=None, label="service"):
-        return self.containers[role].start(argv or self.command(role), self.account(role), label=label,
-                                           **self.options(role))
+        process = self.containers[role].start(argv or self.command(role), self.account(role), label=label,
+                                              **self.options(role))
+        self.processes.append((role, process))
+        return process
+
+    def close(self):
+        """Stop what this run started and take its network down."""
+        for role, process in self.processes:
+            self.containers[role]._end(process)
+        self.network.close()
 
     def run(self, role, argv=None, timeout=60):
         return self.containers[role].run(argv or self.command(role), self.account(role), timeout=timeout,

@@ -43,10 +43,15 @@ def build(rendered_examples, image_store):
 @pytest.fixture
 def run_stack(rendered_examples, image_store, build, tmp_path):
     """run_stack(name, roles) -> the example's built services side by side (imagekit.StackRun)."""
+    runs = []
+
     def start(name, roles):
         images = {role: build(name, role) for role in roles}
-        return imagekit.StackRun(image_store, rendered_examples[name], images, roles, tmp_path)
-    return start
+        runs.append(imagekit.StackRun(image_store, rendered_examples[name], images, roles, tmp_path))
+        return runs[-1]
+    yield start
+    for run in runs:
+        run.close()
 
 
 def expected_names(answers):
@@ -62,7 +67,7 @@ def web_roles(name):
 
 @pytest.mark.parametrize("name, role", BUILT)
 def test_example_image_builds_and_defaults_to_the_service_user(build, image_store, rendered_examples, name, role):
-    container = image_store.container(build(name, role))
+    container = image_store.container(build(name, role), shared=True)
     service = imagekit.compose_services(rendered_examples[name])[role]
     assert container.config["User"] == service["user"] == f"{ANSWERS[name]['run_as_uid']}:{ANSWERS[name]['run_as_gid']}"
 

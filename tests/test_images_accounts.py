@@ -6,7 +6,11 @@ service, reports the answered ids and names, the answered names and ids
 resolve to each other, and the base image's own entry is still there under
 its other name or id (Dockerfile comment: the answered entry goes first)."""
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import imagekit
 from stack_checks import assert_hadolint
@@ -51,6 +55,22 @@ CASES = [
 ]
 
 
+TAKEN_IDS = [100, 101, 35, 405, 1000, 65533, 65534]
+TAKEN_NAMES = ["users", "nobody", "nogroup", "nginx", "games", "guest", "daemon", "www-data"]
+ids = st.one_of(st.sampled_from(TAKEN_IDS), st.integers(1, 2**31 - 1))
+names = st.one_of(st.sampled_from(TAKEN_NAMES),
+                  st.from_regex(r"[a-z_][a-z0-9_-]{0,31}", fullmatch=True).filter(lambda name: name != "root"))
+
+
+@st.composite
+def account_answers(draw):
+    user = draw(st.one_of(st.just(""), names))
+    answers = {"run_as_uid": draw(ids), "run_as_gid": draw(ids), "run_as_user": user,
+               "run_as_group": draw(names) if user else draw(st.one_of(st.just(""), names)),
+               "app_base_image": draw(st.sampled_from([SLIM, ALPINE]))}
+    return answers, draw(st.sampled_from([["app"], ["web"]]))
+
+
 def render_case(render, answers, roles):
     services = roles + (["app"] if "web" in roles and "app" not in roles else [])
     return render(minimal_answers(stack_name="ids", services=services, **answers))
@@ -68,23 +88,51 @@ def test_existing_ids_and_names_build_and_run_as_answered(render, image_store, t
         images[role] = tag
     network_roles = roles + (["app"] if "web" in roles else [])
     run = imagekit.StackRun(image_store, stack, images, network_roles, tmp_path)
+    try:
+        check_accounts(run, answers, roles, kept)
+    finally:
+        run.close()
+
+
+def check_accounts(run, answers, roles, kept):
+    """As its service, each role reports the answered ids and, where answered, names;
+    answered names and ids resolve to each other; `kept` base entries still resolve."""
     uid, gid = answers.get("run_as_uid", 501), answers.get("run_as_gid", 124)
     user = answers.get("run_as_user", "")
     group = answers.get("run_as_group", user)
+    answered = ([("group", group, gid, group), ("group", str(gid), gid, group)] * bool(group)
+                + [("passwd", user, uid, user), ("passwd", str(uid), uid, user)] * bool(user))
     for role in roles:
         status, output = run.run(role, ["sh", "-c", REPORT])
         assert status == 0, output
         ids, user_name, group_name = output.splitlines()
         assert ids == f"{uid} {gid}"
-        assert group_name == group
-        if user:
-            assert user_name == user
-        lookups = [("group", group, gid), ("group", str(gid), gid)] + [("passwd", user, uid), ("passwd", str(uid), uid)] * bool(user)
-        for database, key, number in lookups + kept:
+        assert (user_name if user else user, group_name if group else group) == (user, group)
+        for database, key, number, name in answered + [(*entry, None) for entry in kept]:
             status, entry = run.run(role, ["getent", database, key])
-            assert status == 0 and entry.split(":")[2] == str(number), f"getent {database} {key}: {entry}"
-            if key.isdigit() and (database, key, number) not in kept:
-                assert entry.split(":")[0] == (group if database == "group" else user)
+            fields = entry.strip().split(":")
+            assert status == 0 and fields[2] == str(number), f"getent {database} {key}: {entry}"
+            assert name is None or fields[0] == name, f"getent {database} {key}: {entry}"
         if role == "web":
             status, output = run.run("web", ["nginx", "-t"])
             assert status == 0 and "test is successful" in output, output
+
+
+@settings(max_examples=int(os.environ.get("IMAGE_EXAMPLES", "5")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=account_answers())
+def test_any_account_answers_build_and_run_as_answered(render, image_store, tmp_path_factory, case):
+    answers, roles = case
+    stack = render_case(render, answers, roles)
+    images = {}
+    for role in roles:
+        tag = f"localhost/ids-drawn-{role}:test"
+        built = image_store.build(stack, stack / role / "Dockerfile", tag)
+        assert built.returncode == 0, f"{answers}: {role}/Dockerfile does not build:\n{built.stdout}{built.stderr}"
+        images[role] = tag
+    network_roles = roles + (["app"] if "web" in roles else [])
+    run = imagekit.StackRun(image_store, stack, images, network_roles, tmp_path_factory.mktemp("drawn"))
+    try:
+        check_accounts(run, answers, roles, [])
+    finally:
+        run.close()

@@ -1,8 +1,8 @@
 #!/bin/sh
 # mmdebstrap customize hook: turns the Debian root $1 into a stand-in for an
 # Alpine image. Alpine's account files (the entries whose ids matter here:
-# users 100, nogroup 65533, nobody 65534), busybox as the shell and every
-# applet Debian's busybox has, busybox-style addgroup/adduser, and no shadow
+# users 100, nogroup 65533, nobody 65534), busybox as the shell and (almost)
+# every applet Debian's busybox has, busybox-style addgroup/adduser, and no shadow
 # tools (Alpine has no groupadd/useradd). With "nginx": what nginx:*-alpine
 # adds (user and group nginx 101, /var/cache/nginx, logs to stdout/stderr).
 set -eu
@@ -16,7 +16,8 @@ chmod 640 "$root/etc/shadow" "$root/etc/gshadow"
 for tool in useradd groupadd usermod groupmod userdel groupdel adduser addgroup deluser delgroup newusers chpasswd; do
     rm -f "$root/usr/sbin/$tool"
 done
-for applet in $(chroot "$root" /usr/bin/busybox --list); do
+# Debian builds busybox's find without -delete, which Alpine's has: GNU find stays.
+for applet in $(chroot "$root" /usr/bin/busybox --list | grep -vx find); do
     for dir in usr/bin usr/sbin; do
         if [ -e "$root/$dir/$applet" ] || [ -L "$root/$dir/$applet" ]; then
             ln -sf /usr/bin/busybox "$root/$dir/$applet"
