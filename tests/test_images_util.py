@@ -1,0 +1,143 @@
+"""The util job's nightly line, exactly as docker-compose.yml's `command` gives
+it (compose's `$$` unescaped), run as the util service runs it in a stand-in of
+its image (imagekit.py) against a real database server of this machine
+(dbservers.py) on the stack's network: it writes a dump of the database, named
+as the README says, into the job's volume, and deletes only its own dumps
+older than 14 days. MongoDB's mongodump, which Debian lacks, is a stand-in
+that records its arguments. Needs root, buildah, mmdebstrap, postgresql and
+mariadb-server."""
+
+import os
+import re
+import secrets
+import subprocess
+import time
+
+import pytest
+
+import dbservers
+import imagekit
+from stackkit import EXAMPLES, load_example, minimal_answers
+
+pytestmark = [pytest.mark.images, pytest.mark.skipif(bool(imagekit.missing()), reason=imagekit.missing())]
+
+EXAMPLE_JOBS = [path.stem for path in EXAMPLES if "util" in load_example(path)["services"]]
+SUFFIX = {"postgres": ".dump", "mysql": ".sql", "mariadb": ".sql", "mongodb": ".archive.gz"}
+DAY = 86400
+DATABASE_VARIABLE = {"postgres": "POSTGRES_DB", "mysql": "MYSQL_DATABASE", "mariadb": "MARIADB_DATABASE",
+                     "mongodb": "MONGO_INITDB_DATABASE"}
+
+
+@pytest.fixture
+def util_stack(image_store, tmp_path):
+    """util_stack(stack, password) -> the util service (in the stand-in of its image)
+    and db's address on one network, and the compose services."""
+    runs = []
+
+    def start(stack, password):
+        services = imagekit.compose_services(stack)
+        image = image_store.base(imagekit.standin_for(services["util"]["image"]))
+        passwords = {secret["target"]: password for secret in services["util"].get("secrets", [])}
+        runs.append(imagekit.StackRun(image_store, stack, {"util": image}, ["db", "util"], tmp_path, passwords))
+        return runs[-1], services
+    yield start
+    for run in runs:
+        run.close()
+
+
+def dump_volume(run, services):
+    """The host directory behind the job's writable volume, where the dumps go."""
+    target = next(volume.split(":")[1] for volume in services["util"]["volumes"] if not volume.endswith(":ro"))
+    return run.volume("util", target)
+
+
+def age(path, days):
+    stamp = time.time() - days * DAY
+    os.utime(path, (stamp, stamp))
+
+
+def seed_old_files(directory, dbname, suffix):
+    """An expired dump, a recent one and a file that is not the job's: only the first may go."""
+    files = {"expired": directory / f"{dbname}-20000101T000000Z{suffix}",
+             "recent": directory / f"{dbname}-20000102T000000Z{suffix}",
+             "foreign": directory / "notes.txt"}
+    for name, path in files.items():
+        path.write_text(name)
+        age(path, 10 if name == "recent" else 20)
+    return files
+
+
+def new_dump(directory, dbname, suffix, before):
+    pattern = re.compile(re.escape(dbname) + r"-\d{8}T\d{6}Z" + re.escape(suffix) + r"\Z")
+    made = [path for path in directory.iterdir() if pattern.match(path.name) and path.name not in before]
+    assert len(made) == 1, sorted(path.name for path in directory.iterdir())
+    return made[0]
+
+
+def start_server(engine, run, services, password):
+    environment = services["db"]["environment"]
+    netns = run.network.netns("db")
+    database = environment[DATABASE_VARIABLE[engine]]
+    if engine == "postgres":
+        server = dbservers.Postgres(netns, environment["POSTGRES_USER"], database, password)
+        server.sql(database, "CREATE TABLE samples (name text); INSERT INTO samples VALUES ('probe-row')")
+    else:
+        server = dbservers.MariaDB(netns, database, password)
+        server.sql("CREATE TABLE samples (name text); INSERT INTO samples VALUES ('probe-row')", database)
+    return server
+
+
+@pytest.mark.parametrize("name", EXAMPLE_JOBS)
+def test_example_util_job_dumps_the_database_and_expires_old_dumps(rendered_examples, util_stack, name):
+    answers = load_example(next(path for path in EXAMPLES if path.stem == name))
+    engine = answers["db_engine"]
+    if dbservers.missing(engine):
+        pytest.skip(dbservers.missing(engine))
+    stack = rendered_examples[name]
+    password = secrets.token_hex(12)
+    run, services = util_stack(stack, password)
+    dbname = services["db"]["environment"][DATABASE_VARIABLE[engine]]
+    directory = dump_volume(run, services)
+    files = seed_old_files(directory, dbname, SUFFIX[engine])
+    server = start_server(engine, run, services, password)
+    try:
+        status, output = run.run("util", timeout=180)
+    finally:
+        server.stop()
+    assert status == 0, output
+    dump = new_dump(directory, dbname, SUFFIX[engine], {path.name for path in files.values()})
+    assert (dump.stat().st_uid, dump.stat().st_gid) == (answers["run_as_uid"], answers["run_as_gid"])
+    if engine == "postgres":
+        restored = subprocess.run([f"{dbservers.POSTGRES_BIN}/pg_restore", "--data-only", "--file=-", str(dump)],
+                                  capture_output=True, text=True, check=True).stdout
+        assert "probe-row" in restored
+    else:
+        text = dump.read_text()
+        assert f"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `{dbname}`" in text and "probe-row" in text
+    assert not files["expired"].exists()
+    assert files["recent"].exists() and files["foreign"].exists()
+
+
+def test_mongodb_job_calls_mongodump_with_the_root_password_into_the_volume(render, util_stack):
+    stack = render(minimal_answers(stack_name="mongo-job", services=["db", "util"], db_engine="mongodb"))
+    password = secrets.token_hex(12)
+    run, services = util_stack(stack, password)
+    directory = dump_volume(run, services)
+    files = seed_old_files(directory, "mongo_job", ".archive.gz")
+    status, output = run.run("util")
+    assert status == 0, output
+    dump = new_dump(directory, "mongo_job", ".archive.gz", {path.name for path in files.values()})
+    assert dump.read_text().splitlines() == [
+        "--host=db", "--username=admin", f"--password={password}", "--authenticationDatabase=admin", "--gzip",
+        f"--archive=/backup/{dump.name}"]
+    assert not files["expired"].exists() and files["recent"].exists() and files["foreign"].exists()
+
+
+def test_job_without_a_database_reports_its_mounts(render, util_stack):
+    stack = render(minimal_answers(stack_name="plain-job", services=["util"], gpfs_mounts=[
+        {"service": "util", "host_path": "/global/cfs/cdirs/genome/inbox", "container_path": "/inbox"}]))
+    run, services = util_stack(stack, "unused")
+    (run.volume("util", "/inbox") / "sample-42.fastq").write_text("@r1\n")
+    status, output = run.run("util")
+    assert status == 0, output
+    assert "sample-42.fastq" in output and "/inbox" in output
