@@ -24,7 +24,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +92,8 @@ def suite():
 
 def mmdebstrap_command(standin, output):
     command = ["mmdebstrap", "--variant=essential", "--mode=root", "--format=tar", "--quiet",
+               # merged /usr without the usrmerge package, which would bring all of perl
+               "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
                "--include=" + ",".join(standin.packages),
                *(f"--dpkgopt=path-exclude=/usr/share/{folder}/*" for folder in ("doc", "man", "info", "locale")),
                "--dpkgopt=path-include=/usr/share/doc/*/copyright"]
@@ -126,7 +127,8 @@ def standin_tarball(standin):
                               capture_output=True, text=True)
         if made.returncode:
             partial.unlink(missing_ok=True)
-            raise RuntimeError(f"mmdebstrap could not make the {standin.name} stand-in:\n{made.stderr[-3000:]}")
+            raise RuntimeError(f"mmdebstrap could not make the {standin.name} stand-in (for {standin.stands_for}):\n"
+                               f"{made.stderr[-3000:]}")
         os.replace(partial, target)
         for old in CACHE.glob(f"{standin.name}-*.tar"):
             if old != target:
@@ -432,14 +434,6 @@ def compose_command(argv):
         out.append(word.replace("$$", "$"))
     return out
 
-
-def wait_for(condition, timeout=30, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
 
 
 class StackRun:
