@@ -253,7 +253,10 @@ class Container:
         return self.rootfs / str(inside).lstrip("/")
 
     def group_id(self, name):
-        """A group_add name as a runtime resolves it: the image's /etc/group, first match."""
+        """A group_add name as a runtime resolves it: the image's /etc/group, first match
+        (a number, like Kubernetes' supplementalGroups, is itself)."""
+        if isinstance(name, int):
+            return name
         for line in self.path("/etc/group").read_text().splitlines():
             fields = line.split(":")
             if fields[0] == name:
@@ -422,7 +425,49 @@ class Network:
 
 
 def compose_services(stack):
-    return yaml.safe_load((Path(stack) / "docker-compose.yml").read_text())["services"]
+    """How each service of a stack runs, in compose's words (user, group_add, environment, command,
+    volumes, secrets), from docker-compose.yml or, for a rancher2 stack, from its k8s/base pods."""
+    stack = Path(stack)
+    if (stack / "docker-compose.yml").is_file():
+        return yaml.safe_load((stack / "docker-compose.yml").read_text())["services"]
+    return kubernetes_services(stack)
+
+
+def kubernetes_services(stack):
+    """Each pod of k8s/base as the compose service that runs the same way: runAsUser:runAsGroup,
+    supplementalGroups and fsGroup as extra groups, env, command or args, hostPath and claim mounts,
+    and its secret files as the kubelet writes them (root, group fsGroup, defaultMode | 0440)."""
+    services = {}
+    for path in sorted((Path(stack) / "k8s" / "base").glob("*.yaml")):
+        for obj in yaml.safe_load_all(path.read_text()):
+            if not obj or obj.get("kind") not in ("Deployment", "CronJob"):
+                continue
+            spec = obj["spec"]["template"]["spec"] if obj["kind"] == "Deployment" else \
+                obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            pod = spec.get("securityContext", {})
+            (container,) = spec["containers"]
+            sources = {volume["name"]: volume for volume in spec.get("volumes", [])}
+            volumes, secrets = [], []
+            for mount in container.get("volumeMounts", []):
+                source = sources[mount["name"]]
+                if "projected" in source:
+                    mode = source["projected"]["defaultMode"] | (0o440 if "fsGroup" in pod else 0)
+                    for item in (i for s in source["projected"]["sources"] for i in s["secret"]["items"]):
+                        secrets.append({"target": item["path"], "uid": "0", "gid": str(pod.get("fsGroup", 0)),
+                                        "mode": f"{mode:04o}"})
+                else:
+                    host = source["hostPath"]["path"] if "hostPath" in source else \
+                        source["persistentVolumeClaim"]["claimName"]
+                    volumes.append(f"{host}:{mount['mountPath']}" + (":ro" if mount.get("readOnly") else ""))
+            service = {"image": container["image"], "user": f"{pod['runAsUser']}:{pod['runAsGroup']}",
+                       "group_add": [*pod.get("supplementalGroups", []), *([pod["fsGroup"]] if "fsGroup" in pod else [])],
+                       "environment": {e["name"]: e["value"] for e in container.get("env", [])},
+                       "volumes": volumes, "secrets": secrets}
+            command = container.get("command", []) + container.get("args", [])
+            if command:
+                service["command"] = command  # Kubernetes turns $$ into $ as compose does
+            services[obj["metadata"]["name"]] = service
+    return services
 
 
 def compose_command(argv):

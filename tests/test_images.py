@@ -1,6 +1,6 @@
 """Every image an example stack builds, built by buildah from a stand-in of its
-base image and run the way its compose service runs it (imagekit.py): as the
-service's user and group_add groups it reports the answered ids and names, app
+base image and run the way its compose service (or, on rancher2, its pod) runs it
+(imagekit.py): as the service's user and groups it reports the answered ids and names, app
 and api answer /healthz, and web's nginx passes `nginx -t` as that user and
 serves /healthz and the proxied services side by side with them. Images
 pulled as they are (db, kv) are not built. Needs root, buildah and mmdebstrap;
