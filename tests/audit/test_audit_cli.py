@@ -42,13 +42,16 @@ volumes:
 """
 
 
-@pytest.mark.parametrize("fixture", ["myportal", "rendered"])
-def test_hand_written_and_rendered_fixtures_audit_clean(cli, fixture: str) -> None:
-    args = ["--access", "authenticated"] if fixture == "myportal" else []
-    result = cli("--fail-on", "info", *args, FIXTURES / fixture)
-    assert result.code == 0, result.out
-    assert result.out.strip() == "spin-audit: no findings in 1 stack"
-    assert result.err == ""
+def test_hand_written_fixture_audits_clean(cli) -> None:
+    result = cli("--fail-on", "info", "--access", "authenticated", FIXTURES / "myportal")
+    assert (result.code, result.out, result.err) == (0, "spin-audit: no findings in 1 stack\n", "")
+
+
+def test_stack_rendered_from_the_current_template_audits_clean(cli, rendered_stack: Path) -> None:
+    result = cli("--fail-on", "info", rendered_stack)
+    assert (result.code, result.out, result.err) == (0, "spin-audit: no findings in 1 stack\n", ""), result.out
+    answers = (rendered_stack / ".copier-answers.yml").read_text()
+    assert "access: public" in answers and "/global/cfs/cdirs/demo/static" in answers
 
 
 def test_hand_written_fixture_asks_to_confirm_access_when_unknown(cli) -> None:
@@ -151,7 +154,7 @@ def test_no_path_means_the_current_directory(cli, make_stack) -> None:
 
 def test_several_stacks_in_one_run(cli, make_stack) -> None:
     bad = make_stack({"docker-compose.yml": BAD}, "bad")
-    result = cli(bad, FIXTURES / "rendered")
+    result = cli(bad, FIXTURES / "myportal")
     assert result.code == 1
     assert result.out.splitlines()[-1].endswith("in 2 stacks")
 
@@ -199,10 +202,13 @@ def test_list_rules_and_explain(cli) -> None:
     assert unknown.code == 2 and unknown.err.count("\n") == 1
 
 
-def test_usage_errors_are_one_line_with_exit_2(cli) -> None:
+@pytest.mark.parametrize("args", [["--format", "xml"], ["--fail-on", "never"], ["--access"], ["--bogus"]])
+def test_usage_errors_are_one_line_with_exit_2(cli, capsys, args) -> None:
     with pytest.raises(SystemExit) as exc:
-        cli("--format", "xml")
-    assert exc.value.code == 2
+        cli(*args)
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2 and out == ""
+    assert err.startswith("spin-audit: error: ") and err.endswith(" (see --help)\n") and err.count("\n") == 1, err
 
 
 def test_module_entry_point_runs_in_a_subprocess(make_stack) -> None:
@@ -220,3 +226,45 @@ def test_installed_console_script(make_stack) -> None:
     proc = subprocess.run([str(SCRIPT), str(make_stack({"docker-compose.yml": BAD}))],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "SPIN202" in proc.stdout
+
+
+EVERYWHERE = {
+    "docker-compose.yml": """\
+        version: '2'
+        services:
+          web:
+            image: nginx
+            cap_drop: [ALL]
+            cap_add:
+              - SYS_ADMIN
+            ports:
+              - "80:8080"
+          app:
+            image: nginx:1.27
+        """,
+    "rancher-compose.yml": "version: '2'\nservices:\n  web:\n    scael: 2\n",
+    "web/Dockerfile": "FROM python\nUSER 1000\n",
+    ".copier-answers.yml": "stack_name: Bad_Name\n",
+}
+# The text a finding's line must hold, for the rules above.
+LINE_HOLDS = {"SPIN402": "image: nginx", "SPIN202": "SYS_ADMIN", "SPIN501": "80:8080", "SPIN201": "app:",
+              "SPIN102": "scael", "SPIN801": "FROM python", "SPIN702": "stack_name"}
+
+
+def test_every_format_points_at_the_same_file_line_and_column(cli, make_stack) -> None:
+    stack = make_stack(EVERYWHERE)
+    text = cli("--fail-on", "info", cwd=stack).out.splitlines()[:-1:2]
+    found = json.loads(cli("--format", "json", cwd=stack).out)
+    sarif = json.loads(cli("--format", "sarif", cwd=stack).out)["runs"][0]["results"]
+    in_json = [(f["path"], f["line"], f["column"], f["rule"]) for f in found]
+    in_text = [(path, int(line), int(column), rest.split()[0])
+               for path, line, column, rest in (entry.split(":", 3) for entry in text)]
+    in_sarif = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                 r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                 r["locations"][0]["physicalLocation"]["region"]["startColumn"], r["ruleId"]) for r in sarif]
+    assert in_json == in_text == in_sarif
+    assert set(LINE_HOLDS) <= {rule for *_, rule in in_json}
+    for path, line, column, rule in in_json:
+        written = (stack / path).read_text().splitlines()[line - 1]
+        assert LINE_HOLDS.get(rule, "") in written, (rule, line, written)
+        assert column <= len(written) or (column, line) == (1, 1)

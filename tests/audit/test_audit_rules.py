@@ -292,3 +292,93 @@ def test_every_file_system_root_in_the_facts_is_too_shallow(root: str, make_stac
     forbidden = any(root == home or root.startswith(home + "/") for home in HOME_ROOTS)
     assert ("SPIN305" if forbidden else "SPIN306") in shallow
     assert "SPIN306" not in deeper and ("SPIN305" in deeper) == forbidden
+
+
+SECRET = svc(BASE + '    user: "501:124"\n    secrets:\n      - source: mystack.pw\n        target: pw\n'
+                    "        uid: '501'\n{mode}", "secrets:\n  mystack.pw:\n    external: true\n")[DC]
+
+
+@pytest.mark.parametrize("mode, message", [
+    ("", "service 'web': secret 'mystack.pw' has mode 0444 (the default)"),
+    ("        mode: '0444'\n", "service 'web': secret 'mystack.pw' has mode 0444"),
+    ("        mode: '0440'\n", "service 'web': secret 'mystack.pw' has mode 0440"),
+    ("        mode: '0404'\n", "service 'web': secret 'mystack.pw' has mode 0404"),
+    ("        mode: '0200'\n", "service 'web': secret 'mystack.pw' has mode 0200"),
+    ("        mode: '0o644'\n", "service 'web': secret 'mystack.pw' has mode 0644"),
+    ("        mode: 'rw'\n", "service 'web': secret 'mystack.pw' mode 'rw' is not an octal file mode"),
+    ("        mode: '0400'\n", None),
+    ("        mode: '400'\n", None),
+    ("        mode: '0600'\n", None),
+    ("        mode: 0400\n", None),  # YAML's octal 256 is still 0400 (SPIN110 asks to quote it)
+], ids=lambda value: repr(value))
+def test_every_secret_mode(make_stack, audit_json, mode: str, message) -> None:
+    """Rancher's default mode is 0444; only the owner may read a secret."""
+    findings = audit_json(make_stack({DC: SECRET.format(mode=mode)})).findings
+    hits = [(f["message"], f["line"]) for f in findings if f["rule"] == "SPIN604"]
+    assert hits == ([(message, 12 if mode else 9)] if message else [])
+
+
+@pytest.mark.parametrize("port, rules", [
+    ('"80:8080"', {"SPIN501"}),
+    ('"443:8443"', {"SPIN501"}),
+    ('"79-81:8080"', {"SPIN501"}),  # a host range covering 80
+    ('"440-450:8440-8450"', {"SPIN501"}),
+    ('"1-100:8000-8099"', {"SPIN501"}),
+    ('"81-442:8081-8442"', {"SPIN502"}),  # between 80 and 443: closed, not the proxy's
+    ('"60000-60050:8000-8050"', set()),
+    ('"60040-60051:8040-8051"', {"SPIN502"}),  # one port past the open range
+    ('"50000:8080"', set()),
+    ('"8080:8080"', set()),
+    ('"5432:5432"', set()),
+    ('"9000:9000"', {"SPIN502"}),
+    ('"60040:80"', {"SPIN504"}),
+    ('"60040:1023"', {"SPIN504"}),
+    ('"60040:1024"', set()),
+    ('"60040-60041:1023-1024"', {"SPIN504"}),
+    ('"8080"', {"SPIN503"}),
+    ('"127.0.0.1::8080"', {"SPIN503"}),
+    ('"0:8080"', {"SPIN506"}),
+    ('"60040:65536"', {"SPIN506"}),
+    ('"60041-60040:8080"', {"SPIN506"}),
+    ('"60040:8080/sctp"', {"SPIN506"}),
+    ('"60040:8080/udp"', set()),
+    ('"[::1]:60040:8080"', set()),
+    ('"[::1]:80:8080"', {"SPIN501"}),
+    ('"a:b:c:d"', {"SPIN506"}),
+])
+def test_every_port_shape(make_stack, audit_json, port: str, rules: set) -> None:
+    findings = audit_json(make_stack(svc(BASE + f"    ports:\n      - {port}\n"))).findings
+    assert {f["rule"] for f in findings if f["rule"].startswith("SPIN5")} == rules
+    assert all(f["line"] == 8 for f in findings if f["rule"].startswith("SPIN5"))
+
+
+@pytest.mark.parametrize("access, port, rules", [
+    ("public", '"5432:5432"', {"SPIN505"}),
+    ("public", '"50000-50010:8000-8010"', {"SPIN505"}),
+    ("public", '"8080:8080"', set()),
+    ("public", '"60040:8080"', set()),
+    ("authenticated", '"5432:5432"', set()),
+    ("private", '"50000:8080"', set()),
+])
+def test_internal_ports_on_public_stacks(make_stack, audit_json, access: str, port: str, rules: set) -> None:
+    findings = audit_json(make_stack(svc(BASE + f"    ports:\n      - {port}\n")), "--access", access).findings
+    assert {f["rule"] for f in findings if f["rule"].startswith("SPIN5")} == rules
+
+
+@pytest.mark.parametrize("path, rules", [
+    ("/global", {"SPIN306"}),
+    ("/global/x", {"SPIN306"}),  # one level below /global
+    ("/global/x/y", set()),
+    ("/global/cfs", {"SPIN306"}),
+    ("/global/cfs/cdirs", {"SPIN306"}),
+    ("/global/cfs/cdirs/proj", set()),
+    ("/global/cfs/cdirs/proj/app", set()),
+    ("/global/homes/f/fred", {"SPIN305"}),
+    ("/global/homes", {"SPIN305"}),
+    ("/global/cfs/cdirs/proj/../../../homes/f", {"SPIN305", "SPIN307"}),
+    ("/globalx/data", set()),
+    ("/srv/global/x", set()),
+])
+def test_global_mount_depth(make_stack, audit_json, path: str, rules: set) -> None:
+    findings = audit_json(make_stack(_global_mount(path))).findings
+    assert {f["rule"] for f in findings if f["rule"].startswith("SPIN3")} == rules
