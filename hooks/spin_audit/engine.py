@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Tuple
 
-from spin_audit.registry import Finding, Hit, Location, Rule, all_rules, get_rule
+from spin_audit.registry import Finding, Hit, Location, Rule, get_rule, rules_for
 from spin_audit.rules.meta import (
     SUPPRESSION_REFUSED,
     SUPPRESSION_UNKNOWN_RULE,
@@ -30,28 +30,37 @@ def _suppressions(stack: Stack) -> List[Suppression]:
 
 
 def _collect(rule: Rule, hits: Iterable[Hit], index: Index) -> List[Finding]:
-    """The rule's findings without repeats, marked when a suppression applies, capped."""
+    """The rule's findings without repeats, marked when a suppression applies.
+
+    Past MAX_FINDINGS_PER_RULE the rest are only counted: one closing entry stands for the
+    unlisted active findings and one for the unlisted suppressed ones, so counts stay exact."""
     found: List[Finding] = []
     seen = set()
-    first_omitted: Optional[Hit] = None
-    omitted = 0
+    first_omitted: Dict[bool, Hit] = {}
+    omitted = {False: 0, True: 0}  # by "is suppressed"
     for hit in hits:
+        key = (hit.location, hit.message)
+        if key in seen:
+            continue
+        seen.add(key)
         applying = index.get((hit.location.path, hit.location.line, rule.id), [])
         for suppression in applying:
             suppression.used = True
         if len(found) < MAX_FINDINGS_PER_RULE:
-            key = (hit.location, hit.message)
-            if key not in seen:
-                seen.add(key)
-                finding = rule.finding(hit)
-                finding.suppressed_by = applying[0].reason if applying else None
-                found.append(finding)
-        elif not applying:
-            first_omitted = first_omitted or hit
-            omitted += 1
-    if first_omitted is not None:
-        found.append(rule.finding(Hit(first_omitted.location, f"{omitted} more {rule.id} findings in this stack "
-                                                              "are not listed")))
+            finding = rule.finding(hit)
+            finding.suppressed_by = applying[0].reason if applying else None
+            found.append(finding)
+        else:
+            first_omitted.setdefault(bool(applying), hit)
+            omitted[bool(applying)] += 1
+    for suppressed, hit in first_omitted.items():
+        what = "suppressed " if suppressed else ""
+        closing = rule.finding(Hit(hit.location, f"{omitted[suppressed]} more {what}{rule.id} findings in this "
+                                                 f"stack are not listed (at most {MAX_FINDINGS_PER_RULE} per rule)",
+                                   hit.service))
+        closing.omitted = omitted[suppressed]
+        closing.suppressed_by = "several suppression comments" if suppressed else None
+        found.append(closing)
     return found
 
 
@@ -72,8 +81,8 @@ def _problems_of(suppressions: List[Suppression], allowed: bool) -> Iterator[Tup
             yield SUPPRESSION_UNUSED, Hit(where, f"suppression of {ids} matches no finding")
 
 
-def audit(stack: Stack, allow_suppressions: bool = True) -> List[Finding]:
-    """All findings of the stack, sorted; suppressed ones carry `suppressed_by`."""
+def audit(stack: Stack, allow_suppressions: bool = True, kind: str = "compose") -> List[Finding]:
+    """All findings of one input of the given kind, sorted; suppressed ones carry `suppressed_by`."""
     suppressions = _suppressions(stack)
     index: Index = {}
     if allow_suppressions:
@@ -83,9 +92,8 @@ def audit(stack: Stack, allow_suppressions: bool = True) -> List[Finding]:
                     index.setdefault((suppression.path, suppression.target_line, rule_id), []).append(suppression)
 
     findings: List[Finding] = []
-    for rule in all_rules():
-        if rule.check is not None:
-            findings += _collect(rule, rule.check(stack), index)
+    for rule in rules_for(kind):
+        findings += _collect(rule, rule.check(stack), index)
     for meta in (SUPPRESSION_REFUSED, SUPPRESSION_UNKNOWN_RULE, SUPPRESSION_WITHOUT_REASON, SUPPRESSION_UNUSED):
         hits = (hit for rule, hit in _problems_of(suppressions, allow_suppressions) if rule is meta)
         findings += _collect(meta, hits, {})

@@ -10,6 +10,7 @@ deep nesting, several documents, unknown tags.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -24,6 +25,8 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
+from spin_audit.registry import Location
+
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 10_000
@@ -36,12 +39,25 @@ SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
 class InputError(Exception):
-    """A file that cannot be read or parsed; str() is the one-line reason."""
+    """A file that cannot be read or parsed; str() is the one-line reason.
 
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
+    `line` and `column` (1-based) say where in the file, when that is known."""
+
+    def __init__(self, path: str, reason: str, line: int = 0, column: int = 0):
+        where = f"line {line}, column {column}: " if line and column else f"line {line}: " if line else ""
+        super().__init__(f"{path}: {where}{reason}")
         self.path = path
         self.reason = reason
+        self.line = line
+        self.column = column
+
+
+class TemplateError(InputError):
+    """A template of a stack file, which the audit cannot judge before it is rendered."""
+
+
+# A Go template action, as in a Rancher catalog's docker-compose.yml.tpl: {{ .Values.X }}, {{- if ... }}.
+_GO_ACTION = re.compile(r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|define|template|block)\b)[^\n]*?\}\}")
 
 
 @dataclass
@@ -94,14 +110,17 @@ class YNode:
     """One YAML value where it was written.
 
     `value` is a dict (key -> YNode) for a mapping, a list of YNode for a sequence, or
-    the Python value PyYAML's safe loader gives a scalar. Lines and columns are 1-based;
-    `key_line`/`key_col` locate the key this value belongs to (or the value itself).
+    the Python value PyYAML's safe loader gives a scalar. `path` is the file as shown to
+    the user; lines and columns are 1-based; `key_line`/`key_col` locate the key this
+    value belongs to (or the value itself). Every node knows its own file, so a value
+    merged from several compose files still points at the file each part came from.
     """
 
-    __slots__ = ("value", "line", "col", "key_line", "key_col", "tag", "style", "raw")
+    __slots__ = ("value", "path", "line", "col", "key_line", "key_col", "tag", "style", "raw")
 
-    def __init__(self, value: Any, node: Node, key: Optional[Node]):
+    def __init__(self, value: Any, path: str, node: Node, key: Optional[Node]):
         self.value = value
+        self.path = path
         self.line = node.start_mark.line + 1
         self.col = node.start_mark.column + 1
         anchor = key if key is not None else node
@@ -110,6 +129,22 @@ class YNode:
         self.tag = node.tag
         self.style = getattr(node, "style", None) or None  # libyaml says "" for plain
         self.raw = node.value if isinstance(node, ScalarNode) else None
+
+    def derived(self, value: Any, raw: Optional[str] = None) -> "YNode":
+        """A value computed from this one (a merge of several files, a `K=V` pair): written here."""
+        node = YNode.__new__(YNode)
+        for name in YNode.__slots__:
+            setattr(node, name, getattr(self, name))
+        node.value = value
+        node.raw = raw
+        node.style = "derived" if raw is None else None
+        return node
+
+    def at(self, key: bool = False) -> Location:
+        """Where the value (or, with `key`, its key) was written."""
+        if key:
+            return Location(self.path, self.key_line, self.key_col)
+        return Location(self.path, self.line, self.col)
 
     @property
     def is_map(self) -> bool:
@@ -227,7 +262,7 @@ class _Builder:
         self.count = 0
 
     def fail(self, node: Node, reason: str) -> InputError:
-        return InputError(self.shown, f"line {node.start_mark.line + 1}: {reason}")
+        return InputError(self.shown, reason, node.start_mark.line + 1)
 
     def build(self, node: Node, key: Optional[Node] = None, depth: int = 0) -> YNode:
         self.count += 1
@@ -238,12 +273,12 @@ class _Builder:
         if isinstance(node, MappingNode):
             if node.tag != MAP_TAG:
                 raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-            return YNode(self.mapping(node, depth), node, key)
+            return YNode(self.mapping(node, depth), self.shown, node, key)
         if isinstance(node, SequenceNode):
             if node.tag != SEQ_TAG:
                 raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-            return YNode([self.build(item, None, depth + 1) for item in node.value], node, key)
-        return YNode(self.scalar(node), node, key)
+            return YNode([self.build(item, None, depth + 1) for item in node.value], self.shown, node, key)
+        return YNode(self.scalar(node), self.shown, node, key)
 
     def scalar(self, node: Node) -> Any:
         if node.tag == STR_TAG:
@@ -311,15 +346,8 @@ def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
         node = events.get_single_node()
     except _Limit as exc:
         raise InputError(shown, f"refused: {exc}") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        if exc.problem and exc.context:
-            problem = f"{problem} ({exc.context.strip()})"
-        raise InputError(shown, f"invalid YAML: {where}{problem}") from None
     except yaml.YAMLError as exc:
-        raise InputError(shown, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}") from None
+        raise _unparsable(source, exc) from None
     finally:
         dispose = getattr(events, "dispose", None)
         if dispose:
@@ -331,3 +359,21 @@ def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
         raise InputError(shown, f"top level is {kind}, expected a mapping of keys")
     root = _Builder(shown).build(node)
     return YamlFile(source, root)
+
+
+def _unparsable(source: SourceFile, exc: yaml.YAMLError) -> InputError:
+    """Why the text is not YAML; a template when Go template actions are what broke it."""
+    match = _GO_ACTION.search(source.text)
+    if match:
+        line = source.text.count("\n", 0, match.start()) + 1
+        return TemplateError(source.display, f"a Rancher catalog template (Go actions such as "
+                                             f"{match.group(0)[:40]!r}), not a compose file: render it, then audit "
+                                             "the result", line)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if exc.problem and exc.context:
+            problem = f"{problem} ({exc.context.strip()})"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        return InputError(source.display, f"invalid YAML: {problem}", line, column)
+    return InputError(source.display, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}")

@@ -1,15 +1,16 @@
 """Rules, findings and the registry that ties a rule id to its check.
 
-A rule is a function that takes a Stack and yields Hits; the @rule decorator gives it
-a stable id, a slug, one severity, a title, a fix hint and help text. The engine turns
-hits into Findings; formatting lives in report.py.
+A rule is a function that takes an input (a compose Stack) and yields Hits; the @rule
+decorator gives it a stable id, a slug, one severity, a title, a fix hint and help text,
+and the kind of input it judges. The engine turns hits into Findings; formatting lives
+in report.py.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
 
 if TYPE_CHECKING:
     from spin_audit.stack import Stack
@@ -54,10 +55,16 @@ class Finding:
     hint: str
     service: Optional[str] = None
     suppressed_by: Optional[str] = None  # the reason of the suppression comment
+    omitted: int = 0  # >0: this entry stands for that many findings of its rule past the cap, not listed
 
     @property
     def severity(self) -> Severity:
         return self.rule.severity
+
+    @property
+    def count(self) -> int:
+        """How many findings this entry stands for."""
+        return self.omitted or 1
 
     def sort_key(self) -> tuple:
         return (self.location.path, self.location.line, self.location.column, self.rule.id, self.message)
@@ -75,6 +82,8 @@ class Finding:
         }
         if self.service is not None:
             data["service"] = self.service
+        if self.omitted:
+            data["omitted"] = self.omitted
         return data
 
 
@@ -89,13 +98,24 @@ class Rule:
     title: str
     hint: str
     help: str
-    check: Optional[Check] = None  # None for rules the engine itself reports (SPIN9xx)
+    check: Optional[Check] = None  # None for rules the engine itself reports (SPIN0xx, SPIN9xx)
+    kind: str = "compose"  # the input kind whose rule modules register it (RULE_MODULES)
 
     def finding(self, hit: Hit) -> Finding:
         return Finding(self, hit.location, hit.message, hit.hint or self.hint, hit.service)
 
 
+# The rule modules of each kind of input. They are imported only when an input of that kind
+# is audited (or the whole list is asked for), so that auditing one compose stack loads no
+# other kind's rules; spin_audit.rules.meta holds the rules the engine reports for any input.
+RULE_MODULES: Dict[str, Tuple[str, ...]] = {
+    "compose": tuple(f"spin_audit.rules.{name}" for name in (
+        "compose", "security", "globalfs", "images", "network", "secrets", "naming", "dockerfile")),
+}
+ENGINE_RULES = "spin_audit.rules.meta"
+
 _RULES: Dict[str, Rule] = {}
+_LOADED: set = set()
 
 
 def register(rule_: Rule) -> Rule:
@@ -107,22 +127,41 @@ def register(rule_: Rule) -> Rule:
     return rule_
 
 
-def rule(id: str, name: str, severity: Severity, title: str, hint: str, help: str) -> Callable[[Check], Check]:
+def rule(id: str, name: str, severity: Severity, title: str, hint: str, help: str,
+         kind: str = "compose") -> Callable[[Check], Check]:
     """Register the decorated check under a stable id."""
 
     def decorate(check: Check) -> Check:
-        register(Rule(id, name, severity, title, hint, " ".join(help.split()), check))
+        register(Rule(id, name, severity, title, hint, " ".join(help.split()), check, kind))
         return check
 
     return decorate
 
 
-def all_rules() -> List[Rule]:
-    import spin_audit.rules  # noqa: F401 - registers the rules
+def _load(modules: Iterable[str]) -> None:
+    for module in modules:
+        if module not in _LOADED:
+            __import__(module)
+            _LOADED.add(module)
 
+
+def rules_for(kind: str) -> List[Rule]:
+    """The checks that judge one kind of input, importing their modules on first use."""
+    _load(RULE_MODULES[kind])
+    return sorted((r for r in _RULES.values() if r.kind == kind and r.check is not None), key=lambda r: r.id)
+
+
+def all_rules() -> List[Rule]:
+    """Every rule of every kind (for --list-rules, --explain, SARIF and the docs)."""
+    _load([ENGINE_RULES])
+    for modules in RULE_MODULES.values():
+        _load(modules)
     return sorted(_RULES.values(), key=lambda r: r.id)
 
 
 def get_rule(rule_id: str) -> Optional[Rule]:
-    all_rules()
-    return _RULES.get(rule_id.upper())
+    found = _RULES.get(rule_id.upper())
+    if found is None:
+        all_rules()
+        found = _RULES.get(rule_id.upper())
+    return found

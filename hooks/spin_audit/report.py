@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 from urllib.parse import quote
 
 from spin_audit import __version__
@@ -14,7 +14,7 @@ from spin_audit.registry import Finding, Rule, Severity
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 GROUPS = {
-    "1": "compose", "2": "security", "3": "global-file-system", "4": "images", "5": "network",
+    "0": "input", "1": "compose", "2": "security", "3": "global-file-system", "4": "images", "5": "network",
     "6": "secrets", "7": "naming", "8": "dockerfile", "9": "suppressions",
 }
 
@@ -36,6 +36,8 @@ def _plural(count: int, word: str) -> str:
 
 
 def render_text(findings: List[Finding], stacks: int) -> str:
+    """One finding per two lines (where and what, then the hint), then a summary whose counts
+    include the findings past the per-rule cap that are counted but not listed."""
     active = [f for f in findings if f.suppressed_by is None]
     lines = []
     for finding in active:
@@ -43,14 +45,18 @@ def render_text(findings: List[Finding], stacks: int) -> str:
         lines.append(f"{where.path}:{where.line}:{where.column}: {finding.rule.id} [{finding.severity.label}] "
                      f"{finding.message}")
         lines.append(f"    hint: {finding.hint}")
-    counts = [sum(1 for f in active if f.severity == s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
-    suppressed = len(findings) - len(active)
+    severities = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    counts = [sum(f.count for f in active if f.severity == s) for s in severities]
+    suppressed = sum(f.count for f in findings if f.suppressed_by is not None)
+    unlisted = sum(f.omitted for f in active)
     scope = _plural(stacks, "stack")
     if active:
-        summary = (f"spin-audit: {_plural(len(active), 'finding')} ({_plural(counts[0], 'error')}, "
+        summary = (f"spin-audit: {_plural(sum(counts), 'finding')} ({_plural(counts[0], 'error')}, "
                    f"{_plural(counts[1], 'warning')}, {counts[2]} info) in {scope}")
     else:
         summary = f"spin-audit: no findings in {scope}"
+    if unlisted:
+        summary += f", {unlisted} of them not listed"
     if suppressed:
         summary += f"; {suppressed} suppressed"
     lines.append(summary)
@@ -87,7 +93,8 @@ def _artifact(path: str) -> dict:
     return {"uri": quote(path.replace(os.sep, "/")), "uriBaseId": "%SRCROOT%"}
 
 
-def render_sarif(findings: List[Finding], rules: List[Rule]) -> str:
+def render_sarif(findings: List[Finding], rules: List[Rule], failure: Optional[str] = None) -> str:
+    """A SARIF 2.1.0 log; `failure` (the one-line reason of exit status 2) marks the run unsuccessful."""
     index = {rule.id: i for i, rule in enumerate(rules)}
     results = []
     for finding in findings:
@@ -103,11 +110,19 @@ def render_sarif(findings: List[Finding], rules: List[Rule]) -> str:
                 },
             }],
         }
+        properties: Dict[str, object] = {}
         if finding.service is not None:
-            result["properties"] = {"service": finding.service}
+            properties["service"] = finding.service
+        if finding.omitted:
+            properties["omitted"] = finding.omitted
+        if properties:
+            result["properties"] = properties
         if finding.suppressed_by is not None:
             result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
         results.append(result)
+    invocation: Dict[str, object] = {"executionSuccessful": failure is None}
+    if failure is not None:
+        invocation["toolExecutionNotifications"] = [{"level": "error", "message": {"text": failure}}]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -118,6 +133,7 @@ def render_sarif(findings: List[Finding], rules: List[Rule]) -> str:
                 "semanticVersion": __version__,
                 "rules": [_sarif_rule(rule) for rule in rules],
             }},
+            "invocations": [invocation],
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},
             "columnKind": "unicodeCodePoints",
             "results": results,

@@ -268,3 +268,37 @@ def test_every_format_points_at_the_same_file_line_and_column(cli, make_stack) -
         written = (stack / path).read_text().splitlines()[line - 1]
         assert LINE_HOLDS.get(rule, "") in written, (rule, line, written)
         assert column <= len(written) or (column, line) == (1, 1)
+
+
+@pytest.mark.parametrize("files, argument, rule", [
+    ({}, "missing", "SPIN001"),
+    ({"docker-compose.yml": "version: '2'\nservices: {{{\n"}, "", "SPIN001"),
+    ({"docker-compose.yml": b"image: caf\xe9\n"}, "", "SPIN001"),
+    ({"rancher-compose.yml": "version: '2'\n"}, "", "SPIN001"),  # a folder without docker-compose.yml
+    ({"docker-compose.yml.tpl": "services:\n  web:\n    image: {{ .Values.IMAGE }}\n"}, "", "SPIN002"),
+], ids=["missing", "broken-yaml", "not-utf8", "no-compose", "template"])
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_unreadable_input_still_gives_a_document(cli, make_stack, files, argument, rule, fmt) -> None:
+    stack = make_stack(files)
+    result = cli("--format", fmt, stack / argument if argument else stack)
+    assert result.code == 2
+    assert result.err.startswith("spin-audit: error: ") and result.err.count("\n") == 1
+    reason = result.err[len("spin-audit: error: "):].strip()
+    document = json.loads(result.out)
+    if fmt == "json":
+        (finding,) = document
+        assert (finding["rule"], finding["severity"]) == (rule, "error")
+        assert finding["name"] in ("input-error", "input-template") and finding["line"] >= 1
+        assert reason.startswith(finding["path"] + ": ") and reason.endswith(finding["message"])
+    else:
+        run = document["runs"][0]
+        (result_,) = run["results"]
+        rules = run["tool"]["driver"]["rules"]
+        assert result_["ruleId"] == rule and rules[result_["ruleIndex"]]["id"] == rule
+        assert run["invocations"] == [{"executionSuccessful": False, "toolExecutionNotifications": [
+            {"level": "error", "message": {"text": reason}}]}]
+
+
+def test_a_clean_run_is_a_successful_sarif_invocation(cli, make_stack) -> None:
+    log = json.loads(cli("--format", "sarif", make_stack({"docker-compose.yml": WARN_ONLY})).out)
+    assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,16 @@ def test_hostile_yaml_ends_with_exit_2(cli, make_stack, name: str, target: str) 
     result = cli(make_stack(files))
     _assert_one_line_error(result, name)
     assert target in result.err
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_hostile_yaml_still_gives_a_document(cli, make_stack, name: str, fmt: str) -> None:
+    result = cli("--format", fmt, make_stack({"docker-compose.yml": HOSTILE[name]}))
+    assert result.code == 2 and result.err.count("\n") == 1
+    document = json.loads(result.out)
+    findings = document if fmt == "json" else document["runs"][0]["results"]
+    assert [f["rule" if fmt == "json" else "ruleId"] for f in findings] == ["SPIN001"]
 
 
 @pytest.mark.parametrize("content", [b"\x00\x01FROM x", b"FROM caf\xe9\n", b"FROM x\n" * 200_000])

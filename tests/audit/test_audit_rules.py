@@ -91,6 +91,11 @@ CASES = [
                                       "      request_line: /healthz\n"},
          {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
                            "      request_line: GET \"/healthz\" \"HTTP/1.0\"\n"}, line=6, path=RC),
+    Case("SPIN113", {DC: "web:\n  image: nginx:1.27\n  cap_drop: [ALL]\n"},
+         {DC: "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n"}, line=1),
+    Case("SPIN113", {**svc(BASE), RC: ".catalog:\n  name: x\nweb:\n  scale: 1\n"},
+         {**svc(BASE), RC: "version: '2'\ncatalog:\n  name: x\nservices:\n  web:\n    scale: 1\n"},
+         line=1, path=RC, id="rancher"),
     Case("SPIN112", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
                                       "      strategy: restart\n"},
          {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
@@ -136,6 +141,8 @@ CASES = [
          line=9, id="normalised"),
     Case("SPIN307", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/a/../b/c:/d:ro\n'),
          svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/b/c:/d:ro\n'), line=9),
+    Case("SPIN309", svc(BASE + "    volumes:\n      - ../data:/data\n"),
+         svc(BASE + "    volumes:\n      - /srv/data:/data\n"), line=8),
     Case("SPIN308", svc(BASE + "    volumes:\n      - web.mystack:/data\n"),
          svc(BASE + "    volumes:\n      - web.mystack:/data\n",
              "volumes:\n  web.mystack:\n    driver: rancher-nfs\n    external: true\n"), line=8),

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from spin_audit.interpolation import expand
 from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Location, Severity, rule
 from spin_audit.stack import Field, Service, Stack
@@ -15,7 +16,6 @@ E, W = Severity.ERROR, Severity.WARNING
 
 SECRET_NAME = re.compile(r"PASSW(?:OR)?D|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL", re.I)
 NOT_A_VALUE_SUFFIXES = ("_FILE", "_PATH", "_DIR")
-VARIABLE_ONLY = re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$")
 FLAG_WORDS = ("yes", "no", "true", "false", "on", "off", "0", "1", "y", "n")
 DEFAULT_MODE = 0o444
 
@@ -97,13 +97,12 @@ def secret_in_environment(stack: Stack) -> Iterator[Hit]:
         for key, value, node, found in _environment(service):
             if not SECRET_NAME.search(key) or key.upper().endswith(NOT_A_VALUE_SUFFIXES):
                 continue
-            if value is None or not value.strip():
-                continue
-            text = value.strip()
-            if text.startswith("/run/secrets/") or VARIABLE_ONLY.match(text) or text.lower() in FLAG_WORDS:
-                continue
+            text = expand(value.strip()) if value is not None else None
+            if not text or text.startswith("/run/secrets/") or text.lower() in FLAG_WORDS:
+                continue  # unset, a variable without default, a file path, or a flag
+            what = "a literal default" if "${" in value else "a literal value"
             yield Hit(found.at(node, key=node.is_scalar and found.node.is_map),
-                      f"service '{service.name}' sets {key} to a literal value in `environment`", service.name)
+                      f"service '{service.name}' sets {key} to {what} in `environment`", service.name)
 
 
 @rule("SPIN602", "secret-name", W,
