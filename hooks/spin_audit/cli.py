@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, NoReturn, Optional
 
 from spin_audit import __version__
 from spin_audit.engine import audit
@@ -19,6 +18,10 @@ from spin_audit.report import render_explain, render_json, render_rule_list, ren
 from spin_audit.rules.meta import INPUT_ERROR, INPUT_TEMPLATE
 from spin_audit.stack import ACCESS_LEVELS, load_stack
 from spin_audit.targets import find_targets
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -92,12 +95,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_explain(found))
         return EXIT_OK
     paths = args.paths or ([] if args.file or args.rancher_file else ["."])
-    findings: List[Finding] = []
+    findings: list[Finding] = []
     try:
         targets = find_targets(paths, args.file, args.rancher_file)
         for target in targets:
             stack = load_stack(target, args.access, args.stack)
-            findings += audit(stack, allow_suppressions=not args.no_suppress)
+            findings += audit(stack, allow_suppressions=not args.no_suppress, kind=target.kind)
     except InputError as exc:
         return _input_failure(exc, args.format)
     if args.format == "json":
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:

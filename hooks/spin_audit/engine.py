@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List, Tuple
+from collections.abc import Iterable, Iterator
 
 from spin_audit.registry import Finding, Hit, Location, Rule, get_rule, rules_for
 from spin_audit.rules.meta import (
@@ -11,17 +11,20 @@ from spin_audit.rules.meta import (
     SUPPRESSION_UNUSED,
     SUPPRESSION_WITHOUT_REASON,
 )
-from spin_audit.stack import Stack
 from spin_audit.suppression import Suppression, find_suppressions
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from spin_audit.stack import Stack
 
 # Hostile input can breach one rule on every line; past this many findings of one rule in one
 # stack the rest are only counted, so that memory and output stay bounded.
 MAX_FINDINGS_PER_RULE = 1000
 
-Index = Dict[Tuple[str, int, str], List[Suppression]]
+Index = dict[tuple[str, int, str], list[Suppression]]
 
 
-def _suppressions(stack: Stack) -> List[Suppression]:
+def _suppressions(stack: Stack) -> list[Suppression]:
     found = []
     dockerfiles = {id(use.dockerfile.source) for use in stack.dockerfiles}
     for source in stack.sources:
@@ -29,14 +32,14 @@ def _suppressions(stack: Stack) -> List[Suppression]:
     return found
 
 
-def _collect(rule: Rule, hits: Iterable[Hit], index: Index) -> List[Finding]:
+def _collect(rule: Rule, hits: Iterable[Hit], index: Index) -> list[Finding]:
     """The rule's findings without repeats, marked when a suppression applies.
 
     Past MAX_FINDINGS_PER_RULE the rest are only counted: one closing entry stands for the
     unlisted active findings and one for the unlisted suppressed ones, so counts stay exact."""
-    found: List[Finding] = []
+    found: list[Finding] = []
     seen = set()
-    first_omitted: Dict[bool, Hit] = {}
+    first_omitted: dict[bool, Hit] = {}
     omitted = {False: 0, True: 0}  # by "is suppressed"
     for hit in hits:
         key = (hit.location, hit.message)
@@ -64,7 +67,7 @@ def _collect(rule: Rule, hits: Iterable[Hit], index: Index) -> List[Finding]:
     return found
 
 
-def _problems_of(suppressions: List[Suppression], allowed: bool) -> Iterator[Tuple[Rule, Hit]]:
+def _problems_of(suppressions: list[Suppression], allowed: bool) -> Iterator[tuple[Rule, Hit]]:
     """Findings about the suppression comments themselves."""
     for suppression in suppressions:
         where = Location(suppression.path, suppression.line)
@@ -81,7 +84,7 @@ def _problems_of(suppressions: List[Suppression], allowed: bool) -> Iterator[Tup
             yield SUPPRESSION_UNUSED, Hit(where, f"suppression of {ids} matches no finding")
 
 
-def audit(stack: Stack, allow_suppressions: bool = True, kind: str = "compose") -> List[Finding]:
+def audit(stack: Stack, allow_suppressions: bool = True, kind: str = "compose") -> list[Finding]:
     """All findings of one input of the given kind, sorted; suppressed ones carry `suppressed_by`."""
     suppressions = _suppressions(stack)
     index: Index = {}
@@ -91,7 +94,7 @@ def audit(stack: Stack, allow_suppressions: bool = True, kind: str = "compose") 
                 for rule_id in suppression.rules:
                     index.setdefault((suppression.path, suppression.target_line, rule_id), []).append(suppression)
 
-    findings: List[Finding] = []
+    findings: list[Finding] = []
     for rule in rules_for(kind):
         findings += _collect(rule, rule.check(stack), index)
     for meta in (SUPPRESSION_REFUSED, SUPPRESSION_UNKNOWN_RULE, SUPPRESSION_WITHOUT_REASON, SUPPRESSION_UNUSED):

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
 import yaml
 from yaml.composer import Composer
@@ -26,6 +25,10 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from spin_audit.registry import Location
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -57,20 +60,20 @@ class TemplateError(InputError):
 
 
 # A Go template action, as in a Rancher catalog's docker-compose.yml.tpl: {{ .Values.X }}, {{- if ... }}.
-_GO_ACTION = re.compile(r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|define|template|block)\b)[^\n]*?\}\}")
+# Compiled (by re's cache) only when a file does not parse: compiling it costs start-up time.
+GO_ACTION = r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|define|template|block)\b)[^\n]*?\}\}"
 
 
-@dataclass
 class SourceFile:
     """A text file of the stack: its path as shown to the user, and its lines."""
 
-    path: str  # absolute
-    display: str  # relative to the working directory when below it
-    text: str
-    lines: List[str] = field(init=False)
+    __slots__ = ("path", "display", "text", "lines")
 
-    def __post_init__(self) -> None:
-        self.lines = self.text.splitlines()
+    def __init__(self, path: str, display: str, text: str):
+        self.path = path  # absolute
+        self.display = display  # relative to the working directory when below it
+        self.text = text
+        self.lines = text.splitlines()
 
 
 def display_path(path: str) -> str:
@@ -118,7 +121,7 @@ class YNode:
 
     __slots__ = ("value", "path", "line", "col", "key_line", "key_col", "tag", "style", "raw")
 
-    def __init__(self, value: Any, path: str, node: Node, key: Optional[Node]):
+    def __init__(self, value: Any, path: str, node: Node, key: Node | None):
         self.value = value
         self.path = path
         self.line = node.start_mark.line + 1
@@ -130,7 +133,7 @@ class YNode:
         self.style = getattr(node, "style", None) or None  # libyaml says "" for plain
         self.raw = node.value if isinstance(node, ScalarNode) else None
 
-    def derived(self, value: Any, raw: Optional[str] = None) -> "YNode":
+    def derived(self, value: Any, raw: str | None = None) -> "YNode":
         """A value computed from this one (a merge of several files, a `K=V` pair): written here."""
         node = YNode.__new__(YNode)
         for name in YNode.__slots__:
@@ -163,16 +166,16 @@ class YNode:
         """An unquoted scalar: the kind YAML 1.1 may turn into a number, bool or date."""
         return self.is_scalar and self.style is None and self.raw is not None
 
-    def get(self, key: Any) -> Optional["YNode"]:
+    def get(self, key: Any) -> "YNode" | None:
         return self.value.get(key) if isinstance(self.value, dict) else None
 
-    def items(self) -> Iterator[Tuple[Any, "YNode"]]:
+    def items(self) -> Iterator[tuple[Any, "YNode"]]:
         return iter(self.value.items()) if isinstance(self.value, dict) else iter(())
 
-    def seq(self) -> List["YNode"]:
+    def seq(self) -> list["YNode"]:
         return self.value if isinstance(self.value, list) else []
 
-    def text(self) -> Optional[str]:
+    def text(self) -> str | None:
         """The scalar as a string (None for collections and null)."""
         if not self.is_scalar or self.value is None:
             return None
@@ -187,10 +190,14 @@ class YNode:
         return self.value
 
 
-@dataclass
 class YamlFile:
-    source: SourceFile
-    root: YNode
+    """A YAML file: its text, and its top-level mapping with every value's file and line."""
+
+    __slots__ = ("source", "root")
+
+    def __init__(self, source: SourceFile, root: YNode):
+        self.source = source
+        self.root = root
 
 
 class _Limit(Exception):
@@ -264,7 +271,7 @@ class _Builder:
     def fail(self, node: Node, reason: str) -> InputError:
         return InputError(self.shown, reason, node.start_mark.line + 1)
 
-    def build(self, node: Node, key: Optional[Node] = None, depth: int = 0) -> YNode:
+    def build(self, node: Node, key: Node | None = None, depth: int = 0) -> YNode:
         self.count += 1
         if self.count > MAX_NODES:
             raise InputError(self.shown, f"aliases expand to more than {MAX_NODES} YAML nodes")
@@ -294,10 +301,10 @@ class _Builder:
             raise self.fail(node, f"tag {node.tag!r} is not allowed on a scalar")
         return value
 
-    def mapping(self, node: MappingNode, depth: int) -> Dict[Any, YNode]:
-        explicit: Dict[Any, YNode] = {}
-        seen: Dict[Tuple[str, Any], int] = {}
-        merged: Dict[Any, YNode] = {}
+    def mapping(self, node: MappingNode, depth: int) -> dict[Any, YNode]:
+        explicit: dict[Any, YNode] = {}
+        seen: dict[tuple[str, Any], int] = {}
+        merged: dict[Any, YNode] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 for source in self.merge_sources(value_node, depth):
@@ -320,7 +327,7 @@ class _Builder:
             explicit.setdefault(k, v)
         return explicit
 
-    def merge_sources(self, node: Node, depth: int) -> List[Dict[Any, YNode]]:
+    def merge_sources(self, node: Node, depth: int) -> list[dict[Any, YNode]]:
         items = node.value if isinstance(node, SequenceNode) else [node]
         sources = []
         for item in items:
@@ -336,7 +343,7 @@ def load_yaml(path: str) -> YamlFile:
     return parse_yaml(source)
 
 
-def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
+def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
     shown = source.display
     if not source.text.strip():
         raise InputError(shown, "empty file")
@@ -363,7 +370,7 @@ def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
 
 def _unparsable(source: SourceFile, exc: yaml.YAMLError) -> InputError:
     """Why the text is not YAML; a template when Go template actions are what broke it."""
-    match = _GO_ACTION.search(source.text)
+    match = re.search(GO_ACTION, source.text)
     if match:
         line = source.text.count("\n", 0, match.start()) + 1
         return TemplateError(source.display, f"a Rancher catalog template (Go actions such as "

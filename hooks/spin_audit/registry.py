@@ -9,9 +9,10 @@ in report.py.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
+from collections import namedtuple
+from collections.abc import Callable, Iterable
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
     from spin_audit.stack import Stack
 
@@ -26,36 +27,39 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         return cls[text.upper()]
 
 
-@dataclass(frozen=True)
-class Location:
-    path: str  # as displayed
-    line: int
-    column: int = 1
+Location = namedtuple("Location", "path line column", defaults=(1,))
+Location.__doc__ = "Where a finding is: the file as displayed, 1-based line and column."
 
 
-@dataclass
 class Hit:
     """What a rule reports: where, what, and optionally a hint sharper than the rule's."""
 
-    location: Location
-    message: str
-    service: Optional[str] = None
-    hint: Optional[str] = None
+    __slots__ = ("location", "message", "service", "hint")
+
+    def __init__(self, location: Location, message: str, service: str | None = None, hint: str | None = None):
+        self.location = location
+        self.message = message
+        self.service = service
+        self.hint = hint
 
 
-@dataclass
 class Finding:
-    rule: "Rule"
-    location: Location
-    message: str
-    hint: str
-    service: Optional[str] = None
-    suppressed_by: Optional[str] = None  # the reason of the suppression comment
-    omitted: int = 0  # >0: this entry stands for that many findings of its rule past the cap, not listed
+    """A rule's hit with the rule's metadata, as the reports show it."""
+
+    __slots__ = ("rule", "location", "message", "hint", "service", "suppressed_by", "omitted")
+
+    def __init__(self, rule: Rule, location: Location, message: str, hint: str, service: str | None = None):
+        self.rule = rule
+        self.location = location
+        self.message = message
+        self.hint = hint
+        self.service = service
+        self.suppressed_by: str | None = None  # the reason of the suppression comment
+        self.omitted = 0  # >0: this entry stands for that many findings of its rule past the cap, not listed
 
     @property
     def severity(self) -> Severity:
@@ -90,16 +94,24 @@ class Finding:
 Check = Callable[["Stack"], Iterable[Hit]]
 
 
-@dataclass
 class Rule:
-    id: str
-    name: str
-    severity: Severity
-    title: str
-    hint: str
-    help: str
-    check: Optional[Check] = None  # None for rules the engine itself reports (SPIN0xx, SPIN9xx)
-    kind: str = "compose"  # the input kind whose rule modules register it (RULE_MODULES)
+    """A stable id and name, one severity, the text the reports and docs show, and the check."""
+
+    __slots__ = ("id", "name", "severity", "title", "hint", "help", "check", "kind")
+
+    def __init__(self, id: str, name: str, severity: Severity, title: str, hint: str, help: str,
+                 check: Check | None = None, kind: str = "compose"):
+        self.id = id
+        self.name = name
+        self.severity = severity
+        self.title = title
+        self.hint = hint
+        self.help = help
+        self.check = check  # None for rules the engine itself reports (SPIN0xx, SPIN9xx)
+        self.kind = kind  # the input kind whose rule modules register it (RULE_MODULES)
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id} {self.name})"
 
     def finding(self, hit: Hit) -> Finding:
         return Finding(self, hit.location, hit.message, hit.hint or self.hint, hit.service)
@@ -108,13 +120,13 @@ class Rule:
 # The rule modules of each kind of input. They are imported only when an input of that kind
 # is audited (or the whole list is asked for), so that auditing one compose stack loads no
 # other kind's rules; spin_audit.rules.meta holds the rules the engine reports for any input.
-RULE_MODULES: Dict[str, Tuple[str, ...]] = {
+RULE_MODULES: dict[str, tuple[str, ...]] = {
     "compose": tuple(f"spin_audit.rules.{name}" for name in (
         "compose", "security", "globalfs", "images", "network", "secrets", "naming", "dockerfile")),
 }
 ENGINE_RULES = "spin_audit.rules.meta"
 
-_RULES: Dict[str, Rule] = {}
+_RULES: dict[str, Rule] = {}
 _LOADED: set = set()
 
 
@@ -145,13 +157,13 @@ def _load(modules: Iterable[str]) -> None:
             _LOADED.add(module)
 
 
-def rules_for(kind: str) -> List[Rule]:
+def rules_for(kind: str) -> list[Rule]:
     """The checks that judge one kind of input, importing their modules on first use."""
     _load(RULE_MODULES[kind])
     return sorted((r for r in _RULES.values() if r.kind == kind and r.check is not None), key=lambda r: r.id)
 
 
-def all_rules() -> List[Rule]:
+def all_rules() -> list[Rule]:
     """Every rule of every kind (for --list-rules, --explain, SARIF and the docs)."""
     _load([ENGINE_RULES])
     for modules in RULE_MODULES.values():
@@ -159,7 +171,7 @@ def all_rules() -> List[Rule]:
     return sorted(_RULES.values(), key=lambda r: r.id)
 
 
-def get_rule(rule_id: str) -> Optional[Rule]:
+def get_rule(rule_id: str) -> Rule | None:
     found = _RULES.get(rule_id.upper())
     if found is None:
         all_rules()

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
-from typing import Dict, List, Optional
-from urllib.parse import quote
 
 from spin_audit import __version__
 from spin_audit.registry import Finding, Rule, Severity
@@ -35,7 +32,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 or word == "info" else "s")
 
 
-def render_text(findings: List[Finding], stacks: int) -> str:
+def render_text(findings: list[Finding], stacks: int) -> str:
     """One finding per two lines (where and what, then the hint), then a summary whose counts
     include the findings past the per-rule cap that are counted but not listed."""
     active = [f for f in findings if f.suppressed_by is None]
@@ -63,11 +60,11 @@ def render_text(findings: List[Finding], stacks: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(findings: List[Finding]) -> str:
+def render_json(findings: list[Finding]) -> str:
     return json.dumps([f.as_dict() for f in findings if f.suppressed_by is None], indent=2) + "\n"
 
 
-def rule_metadata(rule: Rule) -> Dict[str, str]:
+def rule_metadata(rule: Rule) -> dict[str, str]:
     return {"id": rule.id, "name": rule.name, "severity": rule.severity.label, "title": rule.title,
             "hint": rule.hint, "help": rule.help, "group": group_of(rule)}
 
@@ -88,13 +85,18 @@ def _sarif_rule(rule: Rule) -> dict:
 
 
 def _artifact(path: str) -> dict:
+    from pathlib import Path  # pathlib and urllib only for SARIF: they cost every other run's start-up
+    from urllib.parse import quote
+
     if os.path.isabs(path):
         return {"uri": Path(path).as_uri()}
     return {"uri": quote(path.replace(os.sep, "/")), "uriBaseId": "%SRCROOT%"}
 
 
-def render_sarif(findings: List[Finding], rules: List[Rule], failure: Optional[str] = None) -> str:
+def render_sarif(findings: list[Finding], rules: list[Rule], failure: str | None = None) -> str:
     """A SARIF 2.1.0 log; `failure` (the one-line reason of exit status 2) marks the run unsuccessful."""
+    from pathlib import Path
+
     index = {rule.id: i for i, rule in enumerate(rules)}
     results = []
     for finding in findings:
@@ -110,7 +112,7 @@ def render_sarif(findings: List[Finding], rules: List[Rule], failure: Optional[s
                 },
             }],
         }
-        properties: Dict[str, object] = {}
+        properties: dict[str, object] = {}
         if finding.service is not None:
             properties["service"] = finding.service
         if finding.omitted:
@@ -120,7 +122,7 @@ def render_sarif(findings: List[Finding], rules: List[Rule], failure: Optional[s
         if finding.suppressed_by is not None:
             result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
         results.append(result)
-    invocation: Dict[str, object] = {"executionSuccessful": failure is None}
+    invocation: dict[str, object] = {"executionSuccessful": failure is None}
     if failure is not None:
         invocation["toolExecutionNotifications"] = [{"level": "error", "message": {"text": failure}}]
     log = {
@@ -142,7 +144,7 @@ def render_sarif(findings: List[Finding], rules: List[Rule], failure: Optional[s
     return json.dumps(log, indent=2) + "\n"
 
 
-def render_rule_list(rules: List[Rule], fmt: str) -> str:
+def render_rule_list(rules: list[Rule], fmt: str) -> str:
     if fmt == "json":
         return json.dumps([rule_metadata(r) for r in rules], indent=2) + "\n"
     width = max(len(r.name) for r in rules)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
 from spin_audit.dockerfile import Dockerfile, parse_dockerfile
 from spin_audit.facts import GLOBAL_ROOT
@@ -23,13 +22,16 @@ from spin_audit.loader import SourceFile, YamlFile, YNode, load_yaml, read_text
 from spin_audit.registry import Location
 from spin_audit.targets import ANSWERS_NAME, Target
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 ACCESS_LEVELS = ("public", "authenticated", "private")
 CATALOG_KEYS = (".catalog", "catalog")  # a catalog entry's metadata in rancher-compose.yml, not a service
 MERGED_BY_NAME = ("environment", "labels")
 MERGED_BY_TARGET = ("volumes", "devices")
 
 
-@dataclass
 class ComposeFile:
     """One compose file as read: a docker-compose file (role "compose") or a rancher-compose one.
 
@@ -37,8 +39,11 @@ class ComposeFile:
     still reads, has no `version` and every top-level key is a service.
     """
 
-    doc: YamlFile
-    role: str  # "compose" or "rancher"
+    __slots__ = ("doc", "role")
+
+    def __init__(self, doc: YamlFile, role: str):
+        self.doc = doc
+        self.role = role  # "compose" or "rancher"
 
     @property
     def source(self) -> SourceFile:
@@ -57,7 +62,7 @@ class ComposeFile:
         has = self.root.value
         return 1 if "version" not in has and "services" not in has else 2
 
-    def services(self) -> List[Tuple[str, YNode]]:
+    def services(self) -> list[tuple[str, YNode]]:
         """The service mappings (or whatever was written in their place), by name."""
         if self.format == 1:
             return [(str(name), node) for name, node in self.root.items()
@@ -66,13 +71,15 @@ class ComposeFile:
         return [(str(name), node) for name, node in services.items()] if services is not None else []
 
 
-@dataclass
 class Field:
     """The effective value of a key (or a top-level section)."""
 
-    node: YNode
+    __slots__ = ("node",)
 
-    def at(self, node: Optional[YNode] = None, key: bool = False) -> Location:
+    def __init__(self, node: YNode):
+        self.node = node
+
+    def at(self, node: YNode | None = None, key: bool = False) -> Location:
         return (node or self.node).at(key)
 
     @property
@@ -80,17 +87,20 @@ class Field:
         return self.node.at(key=True)
 
 
-@dataclass
 class Mount:
     """One entry of a service's `volumes`."""
 
-    node: YNode  # this entry
-    source: str  # host path, volume name, or "" for an anonymous volume (variables at their defaults)
-    target: str
-    read_only: bool
-    kind: str  # "bind", "volume", "anonymous", or "unknown" (the source is a variable without default)
-    path: str = ""  # normalised host path of a bind mount; UNKNOWN stands for a variable's part
-    exact: bool = True  # False when a variable without default is part of the host path
+    __slots__ = ("node", "source", "target", "read_only", "kind", "path", "exact")
+
+    def __init__(self, node: YNode, source: str, target: str, read_only: bool, kind: str, path: str = "",
+                 exact: bool = True):
+        self.node = node  # this entry
+        self.source = source  # host path, volume name, or "" for an anonymous volume (variables at their defaults)
+        self.target = target
+        self.read_only = read_only
+        self.kind = kind  # "bind", "volume", "anonymous", or "unknown" (a variable without default decides)
+        self.path = path  # normalised host path of a bind mount; UNKNOWN stands for a variable's part
+        self.exact = exact  # False when a variable without default is part of the host path
 
     @property
     def is_global(self) -> bool:
@@ -111,7 +121,7 @@ def normalise_host_path(path: str) -> str:
     return posixpath.normpath(re.sub("/+", "/", path)) if path.startswith("/") else path
 
 
-def _mount(node: YNode, written: Optional[str], target: str, read_only: bool, bind: Optional[bool]) -> Mount:
+def _mount(node: YNode, written: str | None, target: str, read_only: bool, bind: bool | None) -> Mount:
     """A mount from its written source; `bind` None: decide from the source's shape."""
     if not written:
         return Mount(node, "", target, read_only, "anonymous")
@@ -124,7 +134,7 @@ def _mount(node: YNode, written: Optional[str], target: str, read_only: bool, bi
     return Mount(node, source, target, read_only, "volume", exact=UNKNOWN not in source)
 
 
-def parse_volume(node: YNode) -> Optional[Mount]:
+def parse_volume(node: YNode) -> Mount | None:
     """Read the short form `source:target[:options]` or the long form mapping."""
     if node.is_map:
         kind_node, src, tgt, ro = node.get("type"), node.get("source"), node.get("target"), node.get("read_only")
@@ -141,14 +151,16 @@ def parse_volume(node: YNode) -> Optional[Mount]:
     return _mount(node, parts[0], parts[1], "ro" in options, None)
 
 
-@dataclass
 class User:
     """The `user:` a service runs as, split into its parts (variables at their defaults)."""
 
-    text: str
-    uid: str
-    gid: Optional[str]
-    known: bool = True  # False when a variable without default decides it
+    __slots__ = ("text", "uid", "gid", "known")
+
+    def __init__(self, text: str, uid: str, gid: str | None, known: bool = True):
+        self.text = text
+        self.uid = uid
+        self.gid = gid
+        self.known = known  # False when a variable without default decides it
 
     @property
     def numeric(self) -> bool:
@@ -159,7 +171,7 @@ class User:
         return self.known and (self.uid == "root" or (self.uid.isdigit() and int(self.uid) == 0))
 
 
-def _named_entries(node: YNode) -> List[Tuple[str, YNode]]:
+def _named_entries(node: YNode) -> list[tuple[str, YNode]]:
     """Environment or label entries by name, each as a `NAME=value` item of a list."""
     if node.is_map:
         return [(str(key), value.derived(f"{key}={value.text() or ''}" if value.value is not None else str(key),
@@ -192,15 +204,19 @@ def merge_values(key: str, earlier: YNode, later: YNode) -> YNode:
     return later
 
 
-@dataclass
 class Service:
-    name: str
-    parts: List[Tuple[ComposeFile, YNode]] = field(default_factory=list)  # its mapping in each file, in order
-    _merged: Dict[str, Optional[Field]] = field(default_factory=dict, repr=False)
-    _mounts: Optional[List[Mount]] = field(default=None, repr=False)
+    """One service as Rancher sees it: its mapping in each file, and the merged values."""
+
+    __slots__ = ("name", "parts", "_merged", "_mounts")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.parts: list[tuple[ComposeFile, YNode]] = []  # its mapping in each file, in merge order
+        self._merged: dict[str, Field | None] = {}
+        self._mounts: list[Mount] | None = None
 
     @property
-    def compose(self) -> Optional[Field]:
+    def compose(self) -> Field | None:
         """The service's mapping in the first docker-compose file that defines it."""
         return next((Field(node) for file, node in self.parts if file.role == "compose"), None)
 
@@ -208,10 +224,10 @@ class Service:
     def location(self) -> Location:
         return (self.compose or Field(self.parts[0][1])).key_location
 
-    def get(self, key: str) -> Optional[Field]:
+    def get(self, key: str) -> Field | None:
         """The effective value of a key, merged over the stack's files in order."""
         if key not in self._merged:
-            value: Optional[YNode] = None
+            value: YNode | None = None
             for _, mapping in self.parts:
                 node = mapping.get(key)
                 if node is not None:
@@ -223,7 +239,7 @@ class Service:
         return self._merged[key]
 
     @property
-    def mounts(self) -> List[Mount]:
+    def mounts(self) -> list[Mount]:
         if self._mounts is None:
             found = self.get("volumes")
             mounts = [parse_volume(n) for n in found.node.seq()] if found else []
@@ -231,11 +247,11 @@ class Service:
         return self._mounts
 
     @property
-    def global_mounts(self) -> List[Mount]:
+    def global_mounts(self) -> list[Mount]:
         return [m for m in self.mounts if m.is_global]
 
     @property
-    def user(self) -> Optional[User]:
+    def user(self) -> User | None:
         found = self.get("user")
         if found is None or not found.node.is_scalar or found.node.value is None:
             return None
@@ -244,10 +260,10 @@ class Service:
         uid, sep, gid = (text if text is not None else written).partition(":")
         return User(written, uid, gid if sep else None, text is not None)
 
-    def labels(self) -> Dict[str, Optional[str]]:
+    def labels(self) -> dict[str, str | None]:
         """Label values by name (variables at their defaults), from the mapping or `name=value` list."""
         found = self.get("labels")
-        result: Dict[str, Optional[str]] = {}
+        result: dict[str, str | None] = {}
         if found is None:
             return result
         for key, node in found.node.items():
@@ -260,7 +276,7 @@ class Service:
                 result[name.strip()] = expand(value) if eq else None
         return result
 
-    def capabilities(self, key: str) -> List[Tuple[str, YNode, Field]]:
+    def capabilities(self, key: str) -> list[tuple[str, YNode, Field]]:
         """cap_add / cap_drop entries, upper-cased and without the CAP_ prefix (unknown ones left out)."""
         found = self.get(key)
         result = []
@@ -274,7 +290,7 @@ class Service:
                 result.append((name[4:] if name.startswith("CAP_") else name, node, found))
         return result
 
-    def build_origin(self) -> Optional[Tuple[ComposeFile, YNode]]:
+    def build_origin(self) -> tuple[ComposeFile, YNode] | None:
         """The last `build:` written for the service, with its file (contexts are relative to it)."""
         for file, mapping in reversed(self.parts):
             node = mapping.get("build")
@@ -283,51 +299,60 @@ class Service:
         return None
 
 
-@dataclass
 class DockerfileUse:
-    dockerfile: Dockerfile
-    service: Optional[str]  # the compose service built from it, if known
+    __slots__ = ("dockerfile", "service")
+
+    def __init__(self, dockerfile: Dockerfile, service: str | None):
+        self.dockerfile = dockerfile
+        self.service = service  # the compose service built from it, if known
 
 
-@dataclass
 class Stack:
-    root: str  # absolute directory
-    name: str
-    name_origin: str
-    access: Optional[str]
-    access_origin: str
-    files: List[ComposeFile]  # docker-compose files, then rancher-compose files, in merge order
-    answers: Optional[YamlFile]
-    dockerfiles: List[DockerfileUse]
-    services: Dict[str, Service]
-    cache: Dict[str, Any] = field(default_factory=dict, repr=False)  # results shared by rules
+    """A compose stack as the rules read it."""
+
+    __slots__ = ("root", "name", "name_origin", "access", "access_origin", "files", "answers", "dockerfiles",
+                 "services", "cache")
+
+    def __init__(self, root: str, name: str, name_origin: str, access: str | None, access_origin: str,
+                 files: list[ComposeFile], answers: YamlFile | None, dockerfiles: list[DockerfileUse],
+                 services: dict[str, Service]):
+        self.root = root  # absolute directory
+        self.name = name
+        self.name_origin = name_origin
+        self.access = access
+        self.access_origin = access_origin
+        self.files = files  # docker-compose files, then rancher-compose files, in merge order
+        self.answers = answers
+        self.dockerfiles = dockerfiles
+        self.services = services
+        self.cache: dict[str, Any] = {}  # results shared by rules
 
     @property
-    def compose_files(self) -> List[ComposeFile]:
+    def compose_files(self) -> list[ComposeFile]:
         return [f for f in self.files if f.role == "compose"]
 
     @property
-    def sources(self) -> List[SourceFile]:
+    def sources(self) -> list[SourceFile]:
         files = [f.source for f in self.files] + ([self.answers.source] if self.answers is not None else [])
         return files + [use.dockerfile.source for use in self.dockerfiles]
 
-    def top(self, key: str) -> Optional[Field]:
+    def top(self, key: str) -> Field | None:
         """A top-level section (volumes, secrets, networks) of the docker-compose files, merged."""
-        value: Optional[YNode] = None
+        value: YNode | None = None
         for file in self.compose_files:
             node = file.root.get(key) if file.format == 2 else None
             if node is not None:
                 value = node if value is None else merge_values(key, value, node)
         return Field(value) if value is not None else None
 
-    def top_map(self, key: str) -> Dict[str, YNode]:
+    def top_map(self, key: str) -> dict[str, YNode]:
         found = self.top(key)
         return {str(k): v for k, v in found.node.items()} if found else {}
 
 
-def _build_contexts(services: Dict[str, Service]) -> Dict[str, str]:
+def _build_contexts(services: dict[str, Service]) -> dict[str, str]:
     """Dockerfile path -> service, from each service's `build:` (relative to its compose file)."""
-    found: Dict[str, str] = {}
+    found: dict[str, str] = {}
     for service in services.values():
         origin = service.build_origin()
         if origin is None:
@@ -344,16 +369,16 @@ def _build_contexts(services: Dict[str, Service]) -> Dict[str, str]:
     return found
 
 
-def _services(files: List[ComposeFile]) -> Dict[str, Service]:
-    services: Dict[str, Service] = {}
+def _services(files: list[ComposeFile]) -> dict[str, Service]:
+    services: dict[str, Service] = {}
     for file in files:
         for name, node in file.services():
             services.setdefault(name, Service(name)).parts.append((file, node))
     return services
 
 
-def _stack_facts(root: str, answers: Optional[YamlFile], access: Optional[str],
-                 stack_name: Optional[str]) -> Tuple[str, str, Optional[str], str]:
+def _stack_facts(root: str, answers: YamlFile | None, access: str | None,
+                 stack_name: str | None) -> tuple[str, str, str | None, str]:
     """Name and access level, each with where it came from: option, answers file, or directory."""
     name, name_origin = os.path.basename(root.rstrip(os.sep)) or root, "directory name"
     access_origin = "--access"
@@ -372,7 +397,7 @@ def _stack_facts(root: str, answers: Optional[YamlFile], access: Optional[str],
     return name, name_origin, access, access_origin
 
 
-def iter_dockerfiles(target: Target, services: Dict[str, Service]) -> Iterator[DockerfileUse]:
+def iter_dockerfiles(target: Target, services: dict[str, Service]) -> Iterator[DockerfileUse]:
     contexts = _build_contexts(services)
     for path in target.dockerfile_paths():
         service = contexts.get(os.path.normpath(path))
@@ -382,7 +407,7 @@ def iter_dockerfiles(target: Target, services: Dict[str, Service]) -> Iterator[D
         yield DockerfileUse(parse_dockerfile(read_text(path)), service)
 
 
-def load_stack(target: Target, access: Optional[str] = None, stack_name: Optional[str] = None) -> Stack:
+def load_stack(target: Target, access: str | None = None, stack_name: str | None = None) -> Stack:
     """Read every file of the stack; InputError if one cannot be read or parsed."""
     files = [ComposeFile(load_yaml(path), "compose") for path in target.compose_paths()]
     files += [ComposeFile(load_yaml(path), "rancher") for path in target.rancher_paths()]

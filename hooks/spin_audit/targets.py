@@ -9,7 +9,7 @@ answer of `input_kind` and a new branch of `find_targets`.
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 from spin_audit.loader import InputError, TemplateError, display_path
 
@@ -38,7 +38,7 @@ def is_dockerfile_name(name: str) -> bool:
     return lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile")
 
 
-def template_engine(name: str) -> Optional[str]:
+def template_engine(name: str) -> str | None:
     """What renders a file of this name, if it is a template."""
     return next((engine for suffix, engine in TEMPLATE_ENGINES.items() if name.lower().endswith(suffix)), None)
 
@@ -49,7 +49,7 @@ def template_error(path: str) -> TemplateError:
                                              "it renders; render it, then audit the result")
 
 
-def first_existing(directory: str, names: Sequence[str]) -> Optional[str]:
+def first_existing(directory: str, names: Sequence[str]) -> str | None:
     for name in names:
         candidate = os.path.join(directory, name)
         if os.path.isfile(candidate):
@@ -57,7 +57,7 @@ def first_existing(directory: str, names: Sequence[str]) -> Optional[str]:
     return None
 
 
-def _template_in(directory: str) -> Optional[str]:
+def _template_in(directory: str) -> str | None:
     """A template of docker-compose.yml in a folder without the rendered file (a catalog entry)."""
     for name in sorted(os.listdir(directory)):
         base, _, _ = name.rpartition(".")
@@ -87,19 +87,23 @@ def input_kind(path: str) -> str:
 
 
 class Target:
-    """One audit: a compose stack (its root and files), or a Dockerfile outside any stack."""
+    """One audit: a compose stack (its root and files), or a Dockerfile outside any stack.
 
-    def __init__(self, root: str, compose: Optional[List[str]] = None, rancher: Optional[List[str]] = None,
+    `kind` names the loader and the rules that judge it (registry.RULE_MODULES): "compose" for
+    both, whose Dockerfile rules judge a lone Dockerfile too."""
+
+    def __init__(self, root: str, compose: list[str] | None = None, rancher: list[str] | None = None,
                  has_compose: bool = True):
+        self.kind = "compose"
         self.root = root  # absolute directory: the stack's name, answers file and Dockerfiles are here
         self.has_compose = has_compose
         self.compose = compose  # the docker-compose files in merge order; None: the default one
         self.rancher = rancher  # the rancher-compose files in merge order; None: the default one, if any
-        self.overlays: List[str] = []  # compose files named on the command line, merged after the default
-        self.rancher_overlays: List[str] = []
-        self.extra_dockerfiles: List[str] = []
+        self.overlays: list[str] = []  # compose files named on the command line, merged after the default
+        self.rancher_overlays: list[str] = []
+        self.extra_dockerfiles: list[str] = []
 
-    def compose_paths(self) -> List[str]:
+    def compose_paths(self) -> list[str]:
         if not self.has_compose:
             return []
         if self.compose is not None:
@@ -107,7 +111,7 @@ class Target:
         default = first_existing(self.root, COMPOSE_NAMES)
         return ([default] if default else []) + self.overlays
 
-    def rancher_paths(self) -> List[str]:
+    def rancher_paths(self) -> list[str]:
         if not self.has_compose:
             return []
         if self.rancher is not None:
@@ -115,16 +119,16 @@ class Target:
         default = first_existing(self.root, RANCHER_NAMES)
         return ([default] if default else []) + self.rancher_overlays
 
-    def answers_path(self) -> Optional[str]:
+    def answers_path(self) -> str | None:
         path = os.path.join(self.root, ANSWERS_NAME)
         return path if self.has_compose and os.path.isfile(path) else None
 
-    def dockerfile_paths(self) -> List[str]:
+    def dockerfile_paths(self) -> list[str]:
         found = _discover_dockerfiles(self.root) if self.has_compose else []
         return found + [p for p in self.extra_dockerfiles if p not in found]
 
 
-def _discover_dockerfiles(root: str) -> List[str]:
+def _discover_dockerfiles(root: str) -> list[str]:
     """Dockerfiles at the stack root and one folder down (web/Dockerfile, app/Dockerfile)."""
     found = []
     try:
@@ -156,7 +160,7 @@ def _existing(raw: str, what: str = "") -> str:
     return path
 
 
-def _enclosing_stack(directory: str) -> Optional[str]:
+def _enclosing_stack(directory: str) -> str | None:
     """The nearest folder, this one or above, that holds a docker-compose.yml."""
     while first_existing(directory, COMPOSE_NAMES) is None:
         parent = os.path.dirname(directory)
@@ -166,7 +170,7 @@ def _enclosing_stack(directory: str) -> Optional[str]:
     return directory
 
 
-def find_targets(paths: Sequence[str], files: Sequence[str] = (), rancher_files: Sequence[str] = ()) -> List[Target]:
+def find_targets(paths: Sequence[str], files: Sequence[str] = (), rancher_files: Sequence[str] = ()) -> list[Target]:
     """Group the inputs into audits, once per stack, in the order given.
 
     `files` and `rancher_files` (--file, --rancher-file) make one stack of exactly those files,
@@ -175,7 +179,7 @@ def find_targets(paths: Sequence[str], files: Sequence[str] = (), rancher_files:
     beside it (as `rancher up --file docker-compose.yml --file NAME`), or is the stack's only
     compose file when there is none.
     """
-    targets: Dict[Tuple[str, str], Target] = {}
+    targets: dict[tuple[str, str], Target] = {}
     if files or rancher_files:
         compose = [_existing(p, "--file") for p in files]
         rancher = [_existing(p, "--rancher-file") for p in rancher_files]

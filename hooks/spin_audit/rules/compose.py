@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import re
-from typing import Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
 from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Location, Severity, rule
@@ -35,7 +34,7 @@ REQUEST_LINE = re.compile(
 STRATEGIES = ("none", "recreate", "recreateOnQuorum")
 
 
-def _schema_problems(stack: Stack) -> List[Tuple[str, Field, Problem]]:
+def _schema_problems(stack: Stack) -> list[tuple[str, Field, Problem]]:
     """Schema problems of every service mapping in every file, computed once per stack."""
     if "schema" not in stack.cache:
         found = []
@@ -88,6 +87,8 @@ def unknown_key(stack: Stack) -> Iterator[Hit]:
         key = str(problem.key)
         where = part.at(problem.node, key=True)
         if len(problem.path) == 1:
+            import difflib  # only for a misspelt key: not worth its import time on every run
+
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
             hint = KEY_HINTS.get(key) or (f"did you mean `{close[0]}`?" if close else None)
             yield Hit(where, f"service '{service}': key `{key}` is not accepted by Rancher 1.6", service, hint)
@@ -223,7 +224,7 @@ def rancher_only_service(stack: Stack) -> Iterator[Hit]:
             yield Hit(service.location, f"service '{service.name}' is not defined in {where}", service.name)
 
 
-def _health_checks(stack: Stack) -> Iterator[Tuple[str, Field]]:
+def _health_checks(stack: Stack) -> Iterator[tuple[str, Field]]:
     for service in stack.services.values():
         found = service.get("health_check")
         if found is not None and found.node.is_map:
@@ -255,7 +256,7 @@ def health_check_units(stack: Stack) -> Iterator[Hit]:
 def yaml_retyped_value(stack: Stack) -> Iterator[Hit]:
     reported = set()
 
-    def hit(part: Field, node: YNode, message: str, service: Optional[str] = None) -> Iterator[Hit]:
+    def hit(part: Field, node: YNode, message: str, service: str | None = None) -> Iterator[Hit]:
         if id(node) not in reported:
             reported.add(id(node))
             yield Hit(part.at(node), message, service, f"quote it: '{node.raw}'")

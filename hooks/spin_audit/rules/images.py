@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from spin_audit.facts import DOCKER_HUB_HOSTS, SPIN_REGISTRIES
 from spin_audit.interpolation import UNKNOWN, expand
@@ -23,12 +22,14 @@ _REFERENCE = re.compile(
 )
 
 
-@dataclass
 class ImageRef:
-    registry: Optional[str]  # None: Docker Hub
-    path: str
-    tag: Optional[str]
-    digest: Optional[str]
+    __slots__ = ("registry", "path", "tag", "digest")
+
+    def __init__(self, registry: str | None, path: str, tag: str | None, digest: str | None):
+        self.registry = registry  # None: Docker Hub
+        self.path = path
+        self.tag = tag
+        self.digest = digest
 
     @property
     def floating(self) -> bool:
@@ -46,7 +47,7 @@ class ImageRef:
         return UNKNOWN not in (self.tag or "") + self.path.rsplit("/", 1)[-1]
 
 
-def parse_image(text: str) -> Optional[ImageRef]:
+def parse_image(text: str) -> ImageRef | None:
     """Split a Docker image reference; None if it is not one."""
     match = _REFERENCE.match(text)
     if not match:

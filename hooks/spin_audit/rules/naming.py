@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from spin_audit.facts import SERVICE_ROLES
 from spin_audit.registry import Hit, Location, Severity, rule

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple, Union
+from collections.abc import Iterator
 
 from spin_audit.facts import INTERNAL_PORTS, PROXY_PORTS, PUBLIC_PORTS, spans_text
 from spin_audit.interpolation import expand, split_outside_variables
@@ -16,29 +15,30 @@ from spin_audit.stack import Field, Service, Stack
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 _RANGE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
-Span = Tuple[int, int]
+Span = tuple[int, int]
 VARIABLE = "variable"  # a port part that a variable without default decides
-Part = Union[Span, str, None]  # a span, VARIABLE, or (host only) None: no host port written
+# A port part is a Span, VARIABLE, or (host only) None: no host port written.
 
 
-@dataclass
 class PortSpec:
-    node: YNode
-    field: Field
-    text: str
-    host: Part  # None: Docker picks a random host port
-    container: Part
+    __slots__ = ("node", "text", "host", "container")
+
+    def __init__(self, node: YNode, text: str, host: Span | str | None, container: Span | str):
+        self.node = node
+        self.text = text
+        self.host = host  # None: Docker picks a random host port
+        self.container = container
 
     @property
-    def host_span(self) -> Optional[Span]:
+    def host_span(self) -> Span | None:
         return self.host if isinstance(self.host, tuple) else None
 
     @property
-    def container_span(self) -> Optional[Span]:
+    def container_span(self) -> Span | None:
         return self.container if isinstance(self.container, tuple) else None
 
 
-def _range(text: str) -> Optional[Span]:
+def _range(text: str) -> Span | None:
     match = _RANGE.match(text.strip())
     if not match:
         return None
@@ -47,13 +47,13 @@ def _range(text: str) -> Optional[Span]:
     return (low, high) if 1 <= low <= high <= 65535 else None
 
 
-def _part(text: str) -> Part:
+def _part(text: str) -> Span | str | None:
     """One port or range, its variables at their defaults; VARIABLE if one has none; None if invalid."""
     value = expand(text)
     return VARIABLE if value is None else _range(value)
 
 
-def parse_port(text: str) -> Optional[Tuple[Part, Part]]:
+def parse_port(text: str) -> tuple[Span | str | None, Span | str] | None:
     """`[ip:][host:]container[/proto]` with single ports, ranges or `${VAR}`s -> (host, container)."""
     pieces = split_outside_variables(text.strip(), "/")
     spec, proto = pieces[0], "/".join(pieces[1:])
@@ -78,7 +78,7 @@ def parse_port(text: str) -> Optional[Tuple[Part, Part]]:
     return (host, container) if host is not None else None
 
 
-def _port_text(node: YNode) -> Optional[str]:
+def _port_text(node: YNode) -> str | None:
     if node.is_plain and node.raw is not None:
         return node.raw  # what was meant, even if YAML read `22:22` as a number
     if isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
@@ -86,7 +86,7 @@ def _port_text(node: YNode) -> Optional[str]:
     return None
 
 
-def _ports(service: Service) -> Iterator[Tuple[Field, YNode, Optional[PortSpec]]]:
+def _ports(service: Service) -> Iterator[tuple[Field, YNode, PortSpec | None]]:
     found = service.get("ports")
     if found is None:
         return
@@ -95,15 +95,15 @@ def _ports(service: Service) -> Iterator[Tuple[Field, YNode, Optional[PortSpec]]
         if text is None:
             continue
         parsed = parse_port(text)
-        spec = PortSpec(node, found, text, parsed[0], parsed[1]) if parsed else None
+        spec = PortSpec(node, text, parsed[0], parsed[1]) if parsed else None
         yield found, node, spec
 
 
-def _overlaps(span: Tuple[int, int], sets: Tuple[Tuple[int, int], ...]) -> bool:
+def _overlaps(span: tuple[int, int], sets: tuple[tuple[int, int], ...]) -> bool:
     return any(low <= span[1] and span[0] <= high for low, high in sets)
 
 
-def _outside(span: Tuple[int, int], sets: Tuple[Tuple[int, int], ...]) -> List[int]:
+def _outside(span: tuple[int, int], sets: tuple[tuple[int, int], ...]) -> list[int]:
     """The first ports of `span` not covered by `sets` (at most a few, for the message)."""
     missing = []
     port = span[0]
@@ -114,7 +114,7 @@ def _outside(span: Tuple[int, int], sets: Tuple[Tuple[int, int], ...]) -> List[i
     return missing
 
 
-def _span(span: Tuple[int, int]) -> str:
+def _span(span: tuple[int, int]) -> str:
     return str(span[0]) if span[0] == span[1] else f"{span[0]}-{span[1]}"
 
 
