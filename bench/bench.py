@@ -302,7 +302,7 @@ def where_start_up_goes(medians):
         "PYTHONDONTWRITEBYTECODE is set; an installed copy always has it), importlib.resources (pathlib, "
         "zipfile, tempfile) to read two JSON files, dataclasses (and inspect) for two dozen small classes, typing, "
         "and pathlib, urllib and difflib, which only SARIF output and misspelt keys need. Those are gone from "
-        "start-up, and auditing a compose stack imports only the compose rules (registry.RULE_MODULES): other "
+        "start-up, and auditing a compose stack imports only the compose rules (registry.RULE_PACKAGES): other "
         f"kinds' rules load when their input is audited. Without byte-code the same run takes {source:.0f} ms. "
         "Beyond start-up, the cost per service stays flat.")
 

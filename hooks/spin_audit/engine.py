@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from spin_audit.registry import Finding, Hit, Location, Rule, get_rule, rules_for
+from spin_audit.registry import COMPOSE, Finding, Hit, Location, Rule, all_rules, get_rule
 from spin_audit.rules.meta import (
     SUPPRESSION_REFUSED,
     SUPPRESSION_UNKNOWN_RULE,
@@ -84,7 +84,7 @@ def _problems_of(suppressions: list[Suppression], allowed: bool) -> Iterator[tup
             yield SUPPRESSION_UNUSED, Hit(where, f"suppression of {ids} matches no finding")
 
 
-def audit(stack: Stack, allow_suppressions: bool = True, kind: str = "compose") -> list[Finding]:
+def audit(stack: Stack, allow_suppressions: bool = True, kind: str = COMPOSE) -> list[Finding]:
     """All findings of one input of the given kind, sorted; suppressed ones carry `suppressed_by`."""
     suppressions = _suppressions(stack)
     index: Index = {}
@@ -95,8 +95,9 @@ def audit(stack: Stack, allow_suppressions: bool = True, kind: str = "compose") 
                     index.setdefault((suppression.path, suppression.target_line, rule_id), []).append(suppression)
 
     findings: list[Finding] = []
-    for rule in rules_for(kind):
-        findings += _collect(rule, rule.check(stack), index)
+    for rule in all_rules(kind):
+        if rule.check is not None:
+            findings += _collect(rule, rule.check(stack), index)
     for meta in (SUPPRESSION_REFUSED, SUPPRESSION_UNKNOWN_RULE, SUPPRESSION_WITHOUT_REASON, SUPPRESSION_UNUSED):
         hits = (hit for rule, hit in _problems_of(suppressions, allow_suppressions) if rule is meta)
         findings += _collect(meta, hits, {})

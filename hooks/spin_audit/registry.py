@@ -92,6 +92,7 @@ class Finding:
 
 
 Check = Callable[["Stack"], Iterable[Hit]]
+COMPOSE = "compose"  # the kind of input a rule judges: a compose stack (other kinds add their own)
 
 
 class Rule:
@@ -100,7 +101,7 @@ class Rule:
     __slots__ = ("id", "name", "severity", "title", "hint", "help", "check", "kind")
 
     def __init__(self, id: str, name: str, severity: Severity, title: str, hint: str, help: str,
-                 check: Check | None = None, kind: str = "compose"):
+                 check: Check | None = None, kind: str = COMPOSE):
         self.id = id
         self.name = name
         self.severity = severity
@@ -108,7 +109,7 @@ class Rule:
         self.hint = hint
         self.help = help
         self.check = check  # None for rules the engine itself reports (SPIN0xx, SPIN9xx)
-        self.kind = kind  # the input kind whose rule modules register it (RULE_MODULES)
+        self.kind = kind  # the kind of input it judges (RULE_PACKAGES)
 
     def __repr__(self) -> str:
         return f"Rule({self.id} {self.name})"
@@ -117,17 +118,11 @@ class Rule:
         return Finding(self, hit.location, hit.message, hit.hint or self.hint, hit.service)
 
 
-# The rule modules of each kind of input. They are imported only when an input of that kind
-# is audited (or the whole list is asked for), so that auditing one compose stack loads no
-# other kind's rules; spin_audit.rules.meta holds the rules the engine reports for any input.
-RULE_MODULES: dict[str, tuple[str, ...]] = {
-    "compose": tuple(f"spin_audit.rules.{name}" for name in (
-        "compose", "security", "globalfs", "images", "network", "secrets", "naming", "dockerfile")),
-}
-ENGINE_RULES = "spin_audit.rules.meta"
+# Each kind's rules register when their package is imported, and that happens only when an input of
+# that kind is audited (or every rule is asked for): auditing a compose stack loads no other kind's rules.
+RULE_PACKAGES: dict[str, str] = {COMPOSE: "spin_audit.rules"}
 
 _RULES: dict[str, Rule] = {}
-_LOADED: set = set()
 
 
 def register(rule_: Rule) -> Rule:
@@ -140,7 +135,7 @@ def register(rule_: Rule) -> Rule:
 
 
 def rule(id: str, name: str, severity: Severity, title: str, hint: str, help: str,
-         kind: str = "compose") -> Callable[[Check], Check]:
+         kind: str = COMPOSE) -> Callable[[Check], Check]:
     """Register the decorated check under a stable id."""
 
     def decorate(check: Check) -> Check:
@@ -150,25 +145,12 @@ def rule(id: str, name: str, severity: Severity, title: str, hint: str, help: st
     return decorate
 
 
-def _load(modules: Iterable[str]) -> None:
-    for module in modules:
-        if module not in _LOADED:
-            __import__(module)
-            _LOADED.add(module)
-
-
-def rules_for(kind: str) -> list[Rule]:
-    """The checks that judge one kind of input, importing their modules on first use."""
-    _load(RULE_MODULES[kind])
-    return sorted((r for r in _RULES.values() if r.kind == kind and r.check is not None), key=lambda r: r.id)
-
-
-def all_rules() -> list[Rule]:
-    """Every rule of every kind (for --list-rules, --explain, SARIF and the docs)."""
-    _load([ENGINE_RULES])
-    for modules in RULE_MODULES.values():
-        _load(modules)
-    return sorted(_RULES.values(), key=lambda r: r.id)
+def all_rules(kind: str | None = None) -> list[Rule]:
+    """Every rule, or only those of one kind of input (importing only that kind's rules)."""
+    for each, package in RULE_PACKAGES.items():
+        if kind in (None, each):
+            __import__(package)
+    return sorted((r for r in _RULES.values() if kind is None or r.kind == kind), key=lambda r: r.id)
 
 
 def get_rule(rule_id: str) -> Rule | None:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 
 from spin_audit.loader import InputError, TemplateError, display_path
+from spin_audit.registry import COMPOSE
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml")
 RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
@@ -89,12 +90,12 @@ def input_kind(path: str) -> str:
 class Target:
     """One audit: a compose stack (its root and files), or a Dockerfile outside any stack.
 
-    `kind` names the loader and the rules that judge it (registry.RULE_MODULES): "compose" for
+    `kind` names the loader and the rules that judge it (registry.RULE_PACKAGES): COMPOSE for
     both, whose Dockerfile rules judge a lone Dockerfile too."""
 
     def __init__(self, root: str, compose: list[str] | None = None, rancher: list[str] | None = None,
                  has_compose: bool = True):
-        self.kind = "compose"
+        self.kind = COMPOSE
         self.root = root  # absolute directory: the stack's name, answers file and Dockerfiles are here
         self.has_compose = has_compose
         self.compose = compose  # the docker-compose files in merge order; None: the default one
