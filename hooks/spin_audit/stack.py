@@ -58,9 +58,14 @@ class ComposeFile:
         return self.doc.root
 
     @property
+    def catalog_only(self) -> bool:
+        """A rancher-compose file that holds only a catalog entry's metadata (no Rancher settings)."""
+        return self.role == "rancher" and all(key in CATALOG_KEYS for key in self.root.value)
+
+    @property
     def format(self) -> int:
         has = self.root.value
-        return 1 if "version" not in has and "services" not in has else 2
+        return 1 if "version" not in has and "services" not in has and not self.catalog_only else 2
 
     def services(self) -> list[tuple[str, YNode]]:
         """The service mappings (or whatever was written in their place), by name."""

@@ -81,6 +81,17 @@ def test_format_1_finding_names_the_services(make_stack, audit_json) -> None:
                                  "web-shop, db)"
 
 
+def test_format_1_named_volumes_need_no_declaration(make_stack, audit_json) -> None:
+    compose = "db:\n  image: postgres:16\n  cap_drop: [ALL]\n  volume_driver: rancher-nfs\n  volumes:\n" \
+              "    - db.shop:/var/lib/postgresql/data\n"
+    assert "SPIN308" not in audit_json(make_stack({DC: compose})).rules
+
+
+def test_a_rancher_compose_file_with_only_catalog_metadata_is_accepted(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack({DC: BASE, RC: ".catalog:\n  name: shop\n  version: v1.0\n"})).findings
+    assert [f for f in findings if f["path"].endswith(RC)] == []
+
+
 def test_a_version_without_services_is_not_format_1(make_stack, audit_json) -> None:
     findings = audit_json(make_stack({DC: "version: '2'\nweb:\n  image: nginx:1.27\n"})).findings
     assert "SPIN113" not in [f["rule"] for f in findings]

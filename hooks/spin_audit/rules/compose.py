@@ -64,7 +64,7 @@ def compose_version(stack: Stack) -> Iterator[Hit]:
         display = file.display
         node = file.root.get("version")
         if node is None:
-            if file.format == 2:
+            if file.format == 2 and not file.catalog_only:
                 yield Hit(Location(display, 1), f"{display} has no `version`: Rancher reads it as compose format 1, "
                                                 "where `services` would be a service")
         elif not node.is_scalar or node.value is None:

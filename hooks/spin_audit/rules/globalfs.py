@@ -141,9 +141,11 @@ def global_mount_dotdot(stack: Stack) -> Iterator[Hit]:
       `rancher volume create --driver rancher-nfs <service>.<stack>`.""")
 def volume_undeclared(stack: Stack) -> Iterator[Hit]:
     declared = stack.top_map("volumes")
+    format_1 = {file.display for file in stack.files if file.format == 1}  # no top-level volumes to declare in
     for service in stack.services.values():
         for mount in service.mounts:
-            if mount.kind == "volume" and mount.exact and mount.source not in declared:
+            if mount.kind == "volume" and mount.exact and mount.source not in declared and \
+                    mount.node.path not in format_1:
                 yield Hit(mount.location, f"service '{service.name}' uses volume '{mount.source}', which is not "
                                           "declared under top-level `volumes`", service.name)
 
