@@ -85,6 +85,7 @@ def test_json_findings_have_the_documented_fields(cli, make_stack) -> None:
     result = cli("--format", "json", make_stack({"docker-compose.yml": BAD}))
     findings = json.loads(result.out)
     assert isinstance(findings, list) and findings
+    assert result.out.startswith('[\n  {\n    "rule": ') and result.out.endswith("\n  }\n]\n")  # indented by 2
     for finding in findings:
         assert {"rule", "severity", "path", "line", "message", "hint", "column"} <= set(finding)
         assert finding["severity"] in ("error", "warning", "info")

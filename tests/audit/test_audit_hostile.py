@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,36 @@ def test_both_yaml_parsers_agree(rendered_stack: Path) -> None:
         assert fast.plain() == slow.plain()
         assert [(k, v.line, v.col, v.style, v.tag) for k, v in fast.items()] == [
             (k, v.line, v.col, v.style, v.tag) for k, v in slow.items()]
+
+
+def test_a_file_of_exactly_the_size_limit_is_read(cli, make_stack) -> None:
+    padding = b"#" * (MAX_FILE_BYTES - len(VALID) - 1) + b"\n"
+    at_limit = make_stack({"docker-compose.yml": VALID + padding}, "at-limit")
+    assert (at_limit / "docker-compose.yml").stat().st_size == MAX_FILE_BYTES
+    assert cli(at_limit).code == 0
+    over = make_stack({"docker-compose.yml": VALID + b"#" + padding}, "over")
+    result = cli(over)
+    assert result.code == 2 and f"file too large ({MAX_FILE_BYTES + 1} bytes" in result.err
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(cli, make_stack, monkeypatch) -> None:
+    import spin_audit.loader as loader
+
+    stack = make_stack({"docker-compose.yml": VALID})
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", len(VALID) - 1)
+    real_stat = loader.os.stat
+    monkeypatch.setattr(loader.os, "stat", lambda path: os.stat_result((*real_stat(path)[:6], 0, 0, 0, 0)))
+    result = cli(stack)
+    assert result.code == 2 and result.err.endswith(f"file too large (limit {len(VALID) - 1} bytes)\n")
+
+
+def test_an_os_error_while_reading_is_named_in_its_own_words(cli, make_stack, monkeypatch) -> None:
+    import spin_audit.loader as loader
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", args[0])
+
+    stack = make_stack({"docker-compose.yml": VALID})
+    monkeypatch.setattr(loader, "open", refuse, raising=False)
+    result = cli(stack)
+    assert result.code == 2 and result.err.endswith("docker-compose.yml: Permission denied\n"), result.err

@@ -81,6 +81,13 @@ def test_format_1_finding_names_the_services(make_stack, audit_json) -> None:
                                  "web-shop, db)"
 
 
+@pytest.mark.parametrize("count, listed", [(1, "s0"), (3, "s0, s1, s2"), (4, "s0, s1, s2, ...")])
+def test_format_1_finding_lists_at_most_three_services(make_stack, audit_json, count: int, listed: str) -> None:
+    compose = "".join(f"s{i}:\n  image: nginx:1.27\n" for i in range(count))
+    (finding,) = [f for f in audit_json(make_stack({DC: compose})).findings if f["rule"] == "SPIN113"]
+    assert finding["message"].endswith(f"services at the top level: {listed})")
+
+
 def test_format_1_named_volumes_need_no_declaration(make_stack, audit_json) -> None:
     compose = "db:\n  image: postgres:16\n  cap_drop: [ALL]\n  volume_driver: rancher-nfs\n  volumes:\n" \
               "    - db.shop:/var/lib/postgresql/data\n"
@@ -338,6 +345,14 @@ def test_templates_are_named_as_templates_with_exit_2(make_stack, cli, files, ar
         if fmt == "json":
             assert [(f["rule"], f["name"], Path(f["path"]).name) for f in json.loads(result.out)] == [
                 ("SPIN002", "input-template", named)]
+
+
+@pytest.mark.parametrize("before", ["", "\n", "# a catalog entry\n\n"])
+def test_a_template_error_points_at_the_first_go_action(make_stack, cli, before: str) -> None:
+    stack = make_stack({DC: (before + textwrap.dedent(CATALOG_TEMPLATE)).encode()})  # bytes: written as they are
+    (finding,) = json.loads(cli("--format", "json", stack).out)
+    assert finding["line"] == 4 + before.count("\n")
+    assert "{{ .Values.NGINX_TAG }}" in finding["message"]
 
 
 def test_go_braces_inside_a_valid_compose_file_are_just_text(make_stack, audit_json) -> None:

@@ -7,6 +7,7 @@ stack with the fix. `line` is where the finding must point.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 import pytest
@@ -389,3 +390,58 @@ def test_internal_ports_on_public_stacks(make_stack, audit_json, access: str, po
 def test_global_mount_depth(make_stack, audit_json, path: str, rules: set) -> None:
     findings = audit_json(make_stack(_global_mount(path))).findings
     assert {f["rule"] for f in findings if f["rule"].startswith("SPIN3")} == rules
+
+
+def test_stack_name_finding_points_where_the_name_came_from(make_stack, audit_json) -> None:
+    files = {**svc(BASE), ".copier-answers.yml": "access: public\nstack_name: also_bad\n"}
+    by_option = [f for f in audit_json(make_stack(files), "--stack", "Bad_Name").findings if f["rule"] == "SPIN702"]
+    assert [(Path(f["path"]).name, f["line"]) for f in by_option] == [(DC, 1)]
+    assert "(from --stack)" in by_option[0]["message"]
+
+
+@pytest.mark.parametrize("key, hint", [
+    ("healthcheck", "Docker's healthcheck is compose 2.1+; Rancher 1.6 uses `health_check:`"),
+    ("deploy", "`deploy` is compose v3 (swarm) only"),
+    ("imagee", "did you mean `image`?"),
+    ("zzzz", "remove the key, or use the Rancher 1.6 equivalent"),
+])
+def test_unknown_key_hints(make_stack, audit_json, key: str, hint: str) -> None:
+    findings = audit_json(make_stack(svc(BASE + f"    {key}: x\n"))).findings
+    (finding,) = [f for f in findings if f["rule"] == "SPIN102"]
+    assert finding["hint"].startswith(hint)
+
+
+@pytest.mark.parametrize("dockerfile", [
+    "ARG BASE\nFROM ${BASE}\n",
+    "FROM python:3.12 AS build\nRUN true\nFROM build\n",
+    "FROM golang:1.23 AS build\nFROM scratch\nCOPY --from=build /app /app\n",
+])
+def test_base_images_that_cannot_float(make_stack, audit_json, dockerfile: str) -> None:
+    """A build argument without default, an earlier stage and scratch are not unpinned images."""
+    result = audit_json(make_stack({**svc(BASE), "Dockerfile": dockerfile}), "--fail-on", "info")
+    assert result.findings == [] and result.code == 0
+
+
+@pytest.mark.parametrize("devices", ["", " []", " ~", " {}"])
+def test_no_devices_is_no_device(make_stack, audit_json, devices: str) -> None:
+    assert "SPIN205" not in audit_json(make_stack(svc(BASE + f"    devices:{devices}\n"))).rules
+
+
+def test_malformed_secret_entries_are_only_type_errors(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack(svc(BASE + "    secrets:\n      - [a]\n      - 3\n      - ~\n"))).findings
+    assert {f["rule"] for f in findings} == {"SPIN103", "SPIN110"}  # no secret rule judges them
+
+
+@pytest.mark.parametrize("source, fires", [
+    ("mystack.", True), ("mystack.pw", False), ("web.mystack.", True), ("web.mystack.pw", False),
+    ("mystack", True), ("other.mystack.pw", True)])
+def test_secret_names_need_a_file_name(make_stack, audit_json, source: str, fires: bool) -> None:
+    compose = svc(BASE + f"    secrets:\n      - source: {source}\n        target: pw\n        mode: '0400'\n",
+                  f"secrets:\n  {source}:\n    external: true\n")
+    assert ("SPIN602" in audit_json(make_stack(compose)).rules) == fires
+
+
+@pytest.mark.parametrize("volume", ["{source: ../data, target: /data}", "{source: /global/x, target: /d}"])
+def test_long_form_volumes_without_a_type_are_judged_by_their_source(make_stack, audit_json, volume: str) -> None:
+    rules = audit_json(make_stack(svc(BASE + f"    volumes:\n      - {volume}\n"))).rules
+    assert ("SPIN309" if "../" in volume else "SPIN306") in rules
