@@ -98,6 +98,7 @@ def test_sarif_has_rule_metadata_and_results(cli, make_stack) -> None:
     assert result.code == 1
     log = json.loads(result.out)
     assert log["version"] == "2.1.0" and "sarif-2.1.0" in log["$schema"]
+    assert result.out.startswith('{\n  "$schema": ')  # indented by 2, like the JSON findings
     run = log["runs"][0]
     driver = run["tool"]["driver"]
     assert driver["name"] == "spin-audit"
@@ -195,7 +196,9 @@ def test_list_rules_and_explain(cli) -> None:
     assert listed.code == 0
     ids = [line.split()[0] for line in listed.out.splitlines()]
     assert ids == [r.id for r in all_rules()]
-    as_json = json.loads(cli("--list-rules", "--format", "json").out)
+    listed_json = cli("--list-rules", "--format", "json").out
+    assert listed_json.startswith('[\n  {\n    "id": ')
+    as_json = json.loads(listed_json)
     assert {"id", "name", "severity", "title", "hint", "help"} <= set(as_json[0])
     explained = cli("--explain", "spin201")
     assert explained.code == 0 and "cap_drop" in explained.out

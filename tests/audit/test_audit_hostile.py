@@ -222,3 +222,43 @@ def test_an_os_error_while_reading_is_named_in_its_own_words(cli, make_stack, mo
     monkeypatch.setattr(loader, "open", refuse, raising=False)
     result = cli(stack)
     assert result.code == 2 and result.err.endswith("docker-compose.yml: Permission denied\n"), result.err
+
+
+def _parses(text: str, loader=None):
+    try:
+        parse_yaml(SourceFile("/s/docker-compose.yml", "docker-compose.yml", text), loader)
+    except InputError as exc:
+        return str(exc)
+    return True
+
+
+@pytest.mark.parametrize("loader", [PythonLoader, DEFAULT_LOADER], ids=["python", "default"])
+def test_limits_hold_exactly_at_their_bounds(loader) -> None:
+    from spin_audit.loader import MAX_ALIASES, MAX_DEPTH
+
+    lists = MAX_DEPTH - 1  # under the top-level mapping
+    assert _parses("a: " + "[" * lists + "]" * lists + "\n", loader) is True
+    assert _parses("a: " + "[" * (lists + 1) + "]" * (lists + 1) + "\n", loader) == \
+        f"docker-compose.yml: refused: nested deeper than {MAX_DEPTH} levels"
+    aliases = "a: &a x\nb: [" + ", ".join(["*a"] * MAX_ALIASES) + "]\n"
+    assert _parses(aliases, loader) is True
+    assert _parses(aliases.replace("[*a", "[*a, *a"), loader) == \
+        f"docker-compose.yml: refused: more than {MAX_ALIASES} aliases"
+    # an alias that expands below its use: the levels add up
+    def deep(under: int) -> str:
+        return "a: &a " + "[" * 33 + "]" * 33 + "\nb: " + "[" * under + "*a" + "]" * under + "\n"
+
+    assert _parses(deep(MAX_DEPTH - 33), loader) is True
+    assert _parses(deep(MAX_DEPTH - 32), loader) == \
+        f"docker-compose.yml: line 1: nested deeper than {MAX_DEPTH} levels (or a recursive alias)"
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("version: '2'\nservices:\n  web:\n    image: a:1\n    image: b:1\n",
+     "docker-compose.yml: line 5: duplicate key 'image' (first at line 4)"),
+    ("version: '2'\nport: !!int eighty\n",
+     "docker-compose.yml: line 2: cannot read value: invalid literal for int() with base 10: 'eighty'"),
+    ("version: '2'\nservices: [a, b\n", "docker-compose.yml: line 3, column 1: invalid YAML: "),
+])
+def test_input_errors_say_where_and_why(text: str, reason: str) -> None:
+    assert _parses(text).startswith(reason)

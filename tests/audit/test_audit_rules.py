@@ -445,3 +445,32 @@ def test_secret_names_need_a_file_name(make_stack, audit_json, source: str, fire
 def test_long_form_volumes_without_a_type_are_judged_by_their_source(make_stack, audit_json, volume: str) -> None:
     rules = audit_json(make_stack(svc(BASE + f"    volumes:\n      - {volume}\n"))).rules
     assert ("SPIN309" if "../" in volume else "SPIN306") in rules
+
+
+def test_a_boolean_secret_mode_is_read_as_a_boolean_not_a_number(make_stack, audit_json) -> None:
+    compose = svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n        mode: true\n",
+                  "secrets:\n  mystack.pw:\n    external: true\n")
+    findings = audit_json(make_stack(compose)).findings
+    assert [(f["rule"], f["message"]) for f in findings] == [
+        ("SPIN110", "service 'web': `secrets[0].mode: true` is read as a boolean; Rancher expects a string"),
+        ("SPIN604", "service 'web': secret 'mystack.pw' mode 'true' is not an octal file mode")]
+
+
+def test_a_nested_unknown_key_names_where_it_sits(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack(svc(BASE + "    logging:\n      driver: json-file\n      opts: {}\n"))).findings
+    (finding,) = [f for f in findings if f["rule"] == "SPIN102"]
+    assert finding["message"] == "service 'web': key `opts` is not accepted in `logging`"
+
+
+def test_a_placeholder_secret_owner_beside_a_numeric_user(make_stack, audit_json) -> None:
+    compose = svc(BASE + '    user: "501:124"\n    secrets:\n      - source: mystack.pw\n        target: pw\n'
+                         "        uid: UserID\n        gid: '124'\n        mode: '0400'\n",
+                  "secrets:\n  mystack.pw:\n    external: true\n")
+    findings = [f for f in audit_json(make_stack(compose)).findings if f["rule"] == "SPIN605"]
+    assert [f["message"] for f in findings] == ["service 'web': secret uid 'UserID' is not a numeric id"]
+
+
+def test_a_global_mount_below_an_unknown_variable_is_not_called_shallow(make_stack, audit_json) -> None:
+    rules = audit_json(make_stack(_global_mount("/global/${PROJECT_DIR}"))).rules
+    assert "SPIN306" not in rules and "SPIN301" not in rules  # global, with a numeric user
+    assert "SPIN306" in audit_json(make_stack(_global_mount("/global/${PROJECT_DIR:-x}"))).rules
