@@ -402,7 +402,8 @@ def _stack_facts(root: str, answers: YamlFile | None, access: str | None,
     return name, name_origin, access, access_origin
 
 
-def iter_dockerfiles(target: Target, services: dict[str, Service]) -> Iterator[DockerfileUse]:
+def _dockerfile_uses(target: Target, services: dict[str, Service]) -> Iterator[DockerfileUse]:
+    """Each Dockerfile of the target, with the service built from it (by `build:`, else by folder)."""
     contexts = _build_contexts(services)
     for path in target.dockerfile_paths():
         service = contexts.get(os.path.normpath(path))
@@ -420,5 +421,5 @@ def load_stack(target: Target, access: str | None = None, stack_name: str | None
     answers = load_yaml(answers_path) if answers_path else None
     name, name_origin, access, access_origin = _stack_facts(target.root, answers, access, stack_name)
     services = _services(files)
-    uses = list(iter_dockerfiles(target, services))
+    uses = list(_dockerfile_uses(target, services))
     return Stack(target.root, name, name_origin, access, access_origin, files, answers, uses, services)

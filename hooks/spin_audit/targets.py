@@ -44,6 +44,14 @@ def template_engine(name: str) -> str | None:
     return next((engine for suffix, engine in TEMPLATE_ENGINES.items() if name.lower().endswith(suffix)), None)
 
 
+def _renders_a_compose_file(name: str) -> bool:
+    """A catalog template (anything.tpl) or a template of a YAML file (docker-compose.prod.yml.j2);
+    a Dockerfile.jinja is just another file of its stack."""
+    lower = name.lower()
+    suffix = next((suffix for suffix in TEMPLATE_ENGINES if lower.endswith(suffix)), None)
+    return suffix == ".tpl" or (suffix is not None and lower[: -len(suffix)].endswith(YAML_SUFFIXES))
+
+
 def template_error(path: str) -> TemplateError:
     engine = template_engine(os.path.basename(path)) or "a template"
     return TemplateError(display_path(path), f"{engine}, not a stack file: spin-audit reads the compose files "
@@ -77,9 +85,8 @@ def input_kind(path: str) -> str:
             raise template_error(template)
         raise InputError(display_path(path), "no docker-compose.yml in this directory")
     name = os.path.basename(path)
-    engine_suffix = template_engine(name) and name.lower().rpartition(".")[2]
-    if engine_suffix == "tpl" or (engine_suffix and name.lower()[: -len(engine_suffix) - 1].endswith(YAML_SUFFIXES)):
-        return TEMPLATE  # a catalog template, or a template of a compose file (a Dockerfile.jinja is just a file)
+    if _renders_a_compose_file(name):
+        return TEMPLATE
     if is_dockerfile_name(name):
         return DOCKERFILE
     if name.lower().endswith(YAML_SUFFIXES) and name != ANSWERS_NAME:

@@ -306,3 +306,22 @@ def test_unreadable_input_still_gives_a_document(cli, make_stack, files, argumen
 def test_a_clean_run_is_a_successful_sarif_invocation(cli, make_stack) -> None:
     log = json.loads(cli("--format", "sarif", make_stack({"docker-compose.yml": WARN_ONLY})).out)
     assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_bug_still_ends_in_one_line_and_a_document(cli, make_stack, monkeypatch, fmt) -> None:
+    from spin_audit import registry
+
+    def broken(stack):
+        raise KeyError("boom")
+
+    rule = registry.get_rule("SPIN201")
+    monkeypatch.setattr(rule, "check", broken)
+    result = cli("--format", fmt, make_stack({"docker-compose.yml": BAD}))
+    assert result.code == 2
+    assert result.err.endswith("internal error: KeyError: 'boom' (please report this)\n")
+    assert result.err.count("\n") == 1
+    if fmt == "json":
+        assert [f["rule"] for f in json.loads(result.out)] == ["SPIN001"]
+    else:
+        assert result.out == ""
