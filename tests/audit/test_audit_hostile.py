@@ -23,6 +23,12 @@ def _billion_laughs() -> bytes:
     return text.encode()
 
 
+def _merge_chain() -> bytes:
+    """Each mapping merges the one before it: shallow text, deep once merged."""
+    lines = ["a0: &a0 {k: v}"] + [f"a{i}: &a{i} {{<<: *a{i - 1}, k{i}: v}}" for i in range(1, 3000)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 HOSTILE = {
     "binary": b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)),
     "not-utf8": b"version: '2'\nservices:\n  web:\n    image: caf\xe9:1\n",
@@ -36,6 +42,7 @@ HOSTILE = {
     "only-comments": b"# nothing here\n",
     "billion-laughs": _billion_laughs(),
     "recursive-alias": b"a: &a [*a]\n",
+    "merge-chain": _merge_chain(),
     "deep-nesting": b"a: " + b"[" * 50000 + b"]" * 50000 + b"\n",
     "deep-block-nesting": b"".join(b"  " * i + b"k:\n" for i in range(200)) + b"  " * 200 + b"v\n",
     "huge": b"version: '2'\n#" + b"x" * (MAX_FILE_BYTES + 10) + b"\n",
@@ -245,6 +252,17 @@ def test_limits_hold_exactly_at_their_bounds(loader) -> None:
     assert _parses(aliases.replace("[*a", "[*a, *a"), loader) == \
         f"docker-compose.yml: refused: more than {MAX_ALIASES} aliases"
     # an alias that expands below its use: the levels add up
+    # aliases expanded: exactly MAX_NODES values built from few written ones
+    from spin_audit.loader import MAX_NODES
+
+    items, references = 99, (MAX_NODES - 3 - 99) // 100
+    padding = MAX_NODES - (3 + items + references * (items + 1))
+    many = ("a: &a [" + ", ".join(["x"] * items) + "]\nb: [" + ", ".join(["*a"] * references) + "]\n"
+            + "".join(f"p{i}: x\n" for i in range(padding)))
+    assert _parses(many, loader) is True
+    assert _parses(many + "extra: x\n", loader) == \
+        f"docker-compose.yml: aliases expand to more than {MAX_NODES} YAML nodes"
+
     def deep(under: int) -> str:
         return "a: &a " + "[" * 33 + "]" * 33 + "\nb: " + "[" * under + "*a" + "]" * under + "\n"
 

@@ -381,3 +381,10 @@ def test_relative_bind_mounts_say_where_rancher_resolves_them(make_stack, audit_
 def test_absolute_paths_and_volumes_are_not_relative(make_stack, audit_json, volume: str) -> None:
     compose = BASE + f"    volumes:\n      - {volume}\nvolumes:\n  data.shop:\n    external: true\n"
     assert "SPIN309" not in audit_json(make_stack({DC: compose})).rules
+
+
+@pytest.mark.parametrize("name", ["notes.txt.j2", "docker-compose.yml.orig", "docker-compose.yml.bak"])
+def test_a_folder_without_a_compose_template_is_not_called_a_template(make_stack, cli, name: str) -> None:
+    result = cli("--format", "json", make_stack({name: "services: {}\n"}))
+    assert result.code == 2 and "no docker-compose.yml in this directory" in result.err
+    assert [f["rule"] for f in json.loads(result.out)] == ["SPIN001"]

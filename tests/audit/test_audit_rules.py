@@ -474,3 +474,29 @@ def test_a_global_mount_below_an_unknown_variable_is_not_called_shallow(make_sta
     rules = audit_json(make_stack(_global_mount("/global/${PROJECT_DIR}"))).rules
     assert "SPIN306" not in rules and "SPIN301" not in rules  # global, with a numeric user
     assert "SPIN306" in audit_json(make_stack(_global_mount("/global/${PROJECT_DIR:-x}"))).rules
+
+
+@pytest.mark.parametrize("args, answers, origin", [
+    (("--access", "public"), None, "--access"), ((), "access: public\n", ".copier-answers.yml")])
+def test_read_write_public_mount_says_where_access_came_from(make_stack, audit_json, args, answers, origin) -> None:
+    files = svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n')
+    if answers:
+        files[".copier-answers.yml"] = answers
+    (finding,) = [f for f in audit_json(make_stack(files), *args).findings if f["rule"] == "SPIN303"]
+    assert finding["message"].endswith(f"read-write on a public stack (access from {origin})")
+
+
+@pytest.mark.parametrize("interval, fires", [(0, True), (99, True), (100, False), (2000, False)])
+def test_health_check_times_below_100_look_like_seconds(make_stack, audit_json, interval, fires) -> None:
+    files = {**svc(BASE), RC: f"version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
+                              f"      interval: {interval}\n"}
+    assert ("SPIN109" in audit_json(make_stack(files)).rules) == fires
+
+
+@pytest.mark.parametrize("value, hint", [
+    ("retain_ip: 5", "write a boolean"), ("retain_ip: 'true'", "write true or false without quotes"),
+    ("cap_add: CHOWN", "write a YAML list (one `- item` per line)")])
+def test_type_hints_say_what_to_write(make_stack, audit_json, value: str, hint: str) -> None:
+    files = {**svc(BASE), RC: f"version: '2'\nservices:\n  web:\n    {value}\n"}
+    (finding,) = [f for f in audit_json(make_stack(files)).findings if f["rule"] == "SPIN103"]
+    assert finding["hint"] == hint
