@@ -338,7 +338,8 @@ def test_a_lone_dockerfile_is_audited_alone(cli, tmp_path: Path) -> None:
 def test_a_file_named_twice_is_read_once(cli, make_stack) -> None:
     stack = make_stack({"docker-compose.yml": BAD})
     once = json.loads(cli("--format", "json", "--file", stack / "docker-compose.yml").out)
-    twice = json.loads(cli("--format", "json", "-f", stack / "docker-compose.yml", "-f", stack / "docker-compose.yml").out)
+    compose = stack / "docker-compose.yml"
+    twice = json.loads(cli("--format", "json", "-f", compose, "-f", compose).out)
     assert twice == once and [f["rule"] for f in once] == ["SPIN202"]
 
 
