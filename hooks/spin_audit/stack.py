@@ -54,6 +54,11 @@ class ComposeFile:
         return self.doc.source.display
 
     @property
+    def name(self) -> str:
+        """The file's own name, for messages (the finding's location already says where it is)."""
+        return os.path.basename(self.doc.source.path)
+
+    @property
     def root(self) -> YNode:
         return self.doc.root
 

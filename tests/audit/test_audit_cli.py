@@ -199,7 +199,8 @@ def test_list_rules_and_explain(cli) -> None:
     listed_json = cli("--list-rules", "--format", "json").out
     assert listed_json.startswith('[\n  {\n    "id": ')
     as_json = json.loads(listed_json)
-    assert {"id", "name", "severity", "title", "hint", "help"} <= set(as_json[0])
+    assert {"id", "name", "severity", "title", "hint", "help", "group"} <= set(as_json[0])
+    assert {r["group"] for r in as_json} >= {"input", "compose", "security", "global-file-system", "suppressions"}
     explained = cli("--explain", "spin201")
     assert explained.code == 0 and "cap_drop" in explained.out
     unknown = cli("--explain", "SPIN999")

@@ -388,3 +388,25 @@ def test_a_folder_without_a_compose_template_is_not_called_a_template(make_stack
     result = cli("--format", "json", make_stack({name: "services: {}\n"}))
     assert result.code == 2 and "no docker-compose.yml in this directory" in result.err
     assert [f["rule"] for f in json.loads(result.out)] == ["SPIN001"]
+
+
+def test_a_directory_given_as_file_is_an_input_error(make_stack, cli) -> None:
+    stack = make_stack({DC: BASE})
+    result = cli("--file", stack)
+    assert result.code == 2 and result.err.endswith("not a file (the --file option names a compose file)\n")
+
+
+@pytest.mark.parametrize("name, engine", [("docker-compose.yml.tmpl", "a template"),
+                                          ("docker-compose.yml.template", "a template"),
+                                          ("docker-compose.yaml.j2", "a Jinja template")])
+def test_each_template_is_named_by_what_renders_it(make_stack, cli, name: str, engine: str) -> None:
+    result = cli(make_stack({name: "services: {}\n"}))
+    assert result.code == 2 and result.err.endswith(f"{name}: {engine}, not a stack file: spin-audit reads the "
+                                                    "compose files it renders; render it, then audit the result\n")
+
+
+def test_a_rancher_compose_file_alone_names_what_is_missing(make_stack, cli) -> None:
+    stack = make_stack({"rancher-compose.prod.yml": "version: '2'\nservices: {}\n"})
+    result = cli(stack / "rancher-compose.prod.yml")
+    assert result.code == 2 and result.err.endswith(
+        "rancher-compose.prod.yml: no docker-compose.yml beside this rancher-compose file (name one with --file)\n")

@@ -500,3 +500,66 @@ def test_type_hints_say_what_to_write(make_stack, audit_json, value: str, hint: 
     files = {**svc(BASE), RC: f"version: '2'\nservices:\n  web:\n    {value}\n"}
     (finding,) = [f for f in audit_json(make_stack(files)).findings if f["rule"] == "SPIN103"]
     assert finding["hint"] == hint
+
+
+GALLERY = Path(__file__).resolve().parent / "fixtures" / "gallery.json"
+
+
+def _shown(finding: dict) -> str:
+    """A finding as the text report shows it (the file by its name), hint included."""
+    return (f"{Path(finding['path']).name}:{finding['line']}:{finding['column']}: {finding['rule']} "
+            f"[{finding['severity']}] {finding['message']} | hint: {finding['hint']}")
+
+
+def test_every_case_reads_exactly_as_the_gallery(make_stack, audit_json) -> None:
+    """What a user reads for each case that breaks a rule: every finding of that rule, message and
+    hint included. After changing a message on purpose, rewrite the gallery with
+    `SPIN_AUDIT_WRITE_GALLERY=1 pytest tests/audit/test_audit_rules.py -k gallery` and review its diff."""
+    import json
+    import os
+
+    seen = {}
+    for case in CASES:
+        result = audit_json(make_stack(case.fires, f"case{len(seen)}/mystack"), *case.args)
+        seen[_case_id(case)] = [_shown(f) for f in result.findings if f["rule"] == case.rule]
+    if os.environ.get("SPIN_AUDIT_WRITE_GALLERY"):
+        GALLERY.write_text(json.dumps(seen, indent=1, ensure_ascii=False) + "\n")
+    assert seen == json.loads(GALLERY.read_text())
+
+
+@pytest.mark.parametrize("value, fires", [
+    ("true", True), ("'yes'", True), ("'on'", True), ("'1'", True), ("'True'", True),
+    ("false", False), ("'no'", False), ("'off'", False), ("'0'", False)])
+def test_what_rancher_takes_as_privileged(make_stack, audit_json, value: str, fires: bool) -> None:
+    assert ("SPIN203" in audit_json(make_stack(svc(BASE + f"    privileged: {value}\n"))).rules) == fires
+
+
+@pytest.mark.parametrize("key", ["network_mode", "net", "pid", "ipc", "uts"])
+def test_every_host_namespace_key(make_stack, audit_json, key: str) -> None:
+    assert "SPIN204" in audit_json(make_stack(svc(BASE + f"    {key}: host\n"))).rules
+
+
+def test_top_level_networks_volumes_and_secrets_are_format_2(make_stack, audit_json) -> None:
+    top = "networks:\n  front: {}\nvolumes:\n  web.mystack: {}\nsecrets:\n  mystack.pw:\n    external: true\n"
+    assert "SPIN105" not in audit_json(make_stack(svc(BASE, top))).rules
+
+
+def test_a_secret_without_uid_is_owned_by_root(make_stack, audit_json) -> None:
+    compose = svc(BASE + '    user: "501:124"\n    secrets:\n      - source: mystack.pw\n        target: pw\n'
+                         "        mode: '0400'\n", "secrets:\n  mystack.pw:\n    external: true\n")
+    messages = [f["message"] for f in audit_json(make_stack(compose)).findings if f["rule"] == "SPIN605"]
+    assert messages == ["service 'web' runs as uid 501 but secret 'mystack.pw' is owned by uid 0"]
+
+
+@pytest.mark.parametrize("image, rules", [
+    ("localhost/app:1.0", {"SPIN401"}), ("registry.spin.nersc.gov/p/app:1.0", set()),
+    ("myorg/app:1.0", set()), ("docker.io/myorg/app:1.0", set())])
+def test_registry_hosts(make_stack, audit_json, image: str, rules: set) -> None:
+    findings = audit_json(make_stack(svc(f"    image: {image}\n    cap_drop: [ALL]\n"))).findings
+    assert {f["rule"] for f in findings if f["rule"].startswith("SPIN4")} == rules
+
+
+def test_a_date_where_a_string_belongs(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack(svc(BASE + "    hostname: 2018-01-01\n"))).findings
+    assert [f["message"] for f in findings if f["rule"] == "SPIN110"] == [
+        "service 'web': `hostname: 2018-01-01` is read as a date; Rancher expects a string"]

@@ -65,7 +65,7 @@ def compose_version(stack: Stack) -> Iterator[Hit]:
         node = file.root.get("version")
         if node is None:
             if file.format == 2 and not file.catalog_only:
-                yield Hit(Location(display, 1), f"{display} has no `version`: Rancher reads it as compose format 1, "
+                yield Hit(Location(display, 1), f"{file.name} has no `version`: Rancher reads it as compose format 1, "
                                                 "where `services` would be a service")
         elif not node.is_scalar or node.value is None:
             yield Hit(node.at(), "`version` must be the string '2'")
@@ -149,7 +149,7 @@ def compose_structure(stack: Stack) -> Iterator[Hit]:
             services = root.get("services")
             if services is None:
                 if file.role == "compose":
-                    yield Hit(Location(display, 1), f"{display} has no `services`")
+                    yield Hit(Location(display, 1), f"{file.name} has no `services`")
                 continue
             if not services.is_map or not services.value:
                 yield Hit(services.at(), "`services` must be a mapping of service names" + (
@@ -220,7 +220,7 @@ def restart_policy(stack: Stack) -> Iterator[Hit]:
 def rancher_only_service(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         if service.compose is None:
-            where = " or ".join(f.display for f in stack.compose_files) or "a docker-compose file"
+            where = " or ".join(f.name for f in stack.compose_files) or "a docker-compose file"
             yield Hit(service.location, f"service '{service.name}' is not defined in {where}", service.name)
 
 
@@ -328,6 +328,5 @@ def compose_format_1(stack: Stack) -> Iterator[Hit]:
         if file.format == 1:
             names = [name for name, _ in file.services()]
             listed = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-            name = file.display.replace("\\", "/").rsplit("/", 1)[-1]
-            yield Hit(Location(file.display, 1), f"{name} is compose format 1 (no `version`, services at the "
+            yield Hit(Location(file.display, 1), f"{file.name} is compose format 1 (no `version`, services at the "
                                                  f"top level: {listed or 'none'})")
