@@ -59,3 +59,11 @@ def test_floor_template_copies_and_updates(tmp_path):
     bench.release(floor, "README.md.jinja", "# {{ name }}", "# {{ name }}!")
     stack = copy(floor, {}, tmp_path / "stack")
     assert (stack / "README.md").read_text() == "# x\n"
+
+
+def test_one_part_rewrites_only_its_section_of_the_document():
+    old = "# Performance\n\n## copier\n\ncopier rows\n\n## spin-audit\n\nold audit rows\n"
+    new = bench.replace_section(old, "spin-audit", "## spin-audit\n\nnew audit rows\n")
+    assert new == "# Performance\n\n## copier\n\ncopier rows\n\n## spin-audit\n\nnew audit rows\n"
+    assert bench.replace_section("# Performance\n", "copier", "## copier\n\nrows\n") == \
+        "# Performance\n\n## copier\n\nrows\n"

@@ -1,29 +1,27 @@
-"""Command line: `spin-audit [PATH ...]`.
+"""Command line: `spin-audit [PATH ...] [--file FILE ...] [--rancher-file FILE ...]`.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings, 2 input that could not
-be read or parsed (one line on stderr, nothing on stdout).
+be read or parsed: one line on stderr and, with --format json or sarif, a document on
+stdout that holds the input error as its one finding (nothing on stdout for text).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from typing import List, NoReturn, Optional
 
 from spin_audit import __version__
 from spin_audit.engine import audit, audit_kube
-from spin_audit.loader import InputError
-from spin_audit.registry import Finding, Severity, all_rules, get_rule
+from spin_audit.loader import InputError, TemplateError
+from spin_audit.registry import KUBE, Finding, Location, Severity, all_rules, get_rule
 from spin_audit.report import render_explain, render_json, render_rule_list, render_sarif, render_text
-from spin_audit.stack import (
-    ACCESS_LEVELS,
-    COMPOSE_NAMES,
-    RANCHER_NAMES,
-    find_targets,
-    is_dockerfile_name,
-    load_stack,
-)
+from spin_audit.rules.meta import INPUT_ERROR, INPUT_TEMPLATE
+from spin_audit.stack import ACCESS_LEVELS, load_stack
+from spin_audit.targets import find_targets
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -45,8 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="stack directory, or a file in it (docker-compose.yml, rancher-compose.yml, "
-                             "a Dockerfile, .copier-answers.yml); or Kubernetes manifests: a file, a folder of "
-                             "them, a rancher2 stack; default: .")
+                             "a Dockerfile, .copier-answers.yml); a compose file of another name is merged over "
+                             "the docker-compose.yml beside it; or Kubernetes manifests: a file, a folder of "
+                             "them, a rancher2 stack; default: . (unless --file is given)")
+    parser.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
+                        help="a compose file of one stack, repeatable, merged in the order given as "
+                             "`rancher up --file A --file B` merges them")
+    parser.add_argument("-r", "--rancher-file", action="append", default=[], metavar="FILE",
+                        help="a rancher-compose file of that stack, repeatable (default: rancher-compose.yml "
+                             "beside the first --file)")
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
     parser.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
                         help="lowest severity that makes the exit status 1 (default: error)")
@@ -68,23 +73,15 @@ def _fail(message: str) -> int:
     return EXIT_INPUT
 
 
-def _is_kube_input(path: str) -> bool:
-    """Kubernetes manifests, a folder of them or a rancher2 stack, rather than a compose stack. What is
-    plainly a compose stack or one of its files is told without importing the Kubernetes package."""
-    if os.path.isdir(path) and any(os.path.isfile(os.path.join(path, name)) for name in COMPOSE_NAMES):
-        return False
-    name = os.path.basename(path)
-    if name in COMPOSE_NAMES + RANCHER_NAMES or is_dockerfile_name(name):
-        return False
-    from spin_audit.kube import is_kube_path
-
-    return is_kube_path(path)
-
-
-def _load_kube(paths: List[str], access: Optional[str]):
-    from spin_audit.kube import load
-
-    return load(paths, access)
+def _input_failure(error: InputError, fmt: str) -> int:
+    """Exit 2: the reason on stderr, and for json/sarif a document that holds it as a finding."""
+    rule = INPUT_TEMPLATE if isinstance(error, TemplateError) else INPUT_ERROR
+    finding = Finding(rule, Location(error.path, error.line or 1, error.column or 1), error.reason, rule.hint)
+    if fmt == "json":
+        sys.stdout.write(render_json([finding]))
+    elif fmt == "sarif":
+        sys.stdout.write(render_sarif([finding], all_rules(), failure=str(error)))
+    return _fail(str(error))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,33 +95,31 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"unknown rule {args.explain!r} (see --list-rules)")
         sys.stdout.write(render_explain(found))
         return EXIT_OK
-    paths = args.paths or ["."]
-    kube_paths = [path for path in paths if _is_kube_input(path)]
+    paths = args.paths or ([] if args.file or args.rancher_file else ["."])
+    findings: list[Finding] = []
     try:
-        compose_paths = [path for path in paths if path not in kube_paths]
-        targets = find_targets(compose_paths) if compose_paths else []
-        stacks = [load_stack(target, args.access, args.stack) for target in targets]
-        bundle = _load_kube(kube_paths, args.access) if kube_paths else None
+        targets = find_targets(paths, args.file, args.rancher_file)
+        for target in targets:
+            if target.kind == KUBE:
+                from spin_audit.kube import load  # only for Kubernetes input
+
+                findings += audit_kube(load(target.kube_paths, args.access), allow_suppressions=not args.no_suppress)
+            else:
+                findings += audit(load_stack(target, args.access, args.stack), allow_suppressions=not args.no_suppress)
     except InputError as exc:
-        return _fail(str(exc))
-    findings: List[Finding] = []
-    for stack in stacks:
-        findings += audit(stack, allow_suppressions=not args.no_suppress)
-    if bundle is not None:
-        findings += audit_kube(bundle, allow_suppressions=not args.no_suppress)
-        stacks.append(bundle)
+        return _input_failure(exc, args.format)
     if args.format == "json":
         sys.stdout.write(render_json(findings))
     elif args.format == "sarif":
         sys.stdout.write(render_sarif(findings, all_rules()))  # every rule, Kubernetes ones too
     else:
-        sys.stdout.write(render_text(findings, len(stacks)))
+        sys.stdout.write(render_text(findings, len(targets)))
     threshold = Severity.parse(args.fail_on)
     failing = any(f.severity >= threshold for f in findings if f.suppressed_by is None)
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -134,5 +129,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return run(args)
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # never a traceback: a bug still ends with one line
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (please report this)")
+    except Exception as exc:  # never a traceback: a bug still ends with one line (and a document)
+        where = (args.paths or args.file or args.rancher_file or ["."])[0]
+        return _input_failure(InputError(where, f"internal error: {type(exc).__name__}: {exc} (please report "
+                                                "this)"), args.format)

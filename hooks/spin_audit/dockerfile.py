@@ -9,8 +9,6 @@ continuations, comments inside continuations, heredocs, lowercase keywords,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 from spin_audit.loader import SourceFile
 
@@ -19,29 +17,33 @@ _HEREDOC = re.compile(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
-@dataclass
 class Instruction:
-    keyword: str  # upper case
-    args: str
-    line: int  # first line of the instruction, 1-based
+    __slots__ = ("keyword", "args", "line")
+
+    def __init__(self, keyword: str, args: str, line: int):
+        self.keyword = keyword  # upper case
+        self.args = args
+        self.line = line  # first line of the instruction, 1-based
 
 
-@dataclass
 class Stage:
     """One FROM ... up to the next FROM."""
 
-    image: Optional[str]  # None when a build argument leaves it unknown
-    line: int
-    name: Optional[str]
-    parent: Optional["Stage"]  # the earlier stage this one builds on, if any
-    user: Optional[str] = None  # None: no USER in this stage
-    user_line: int = 0
-    user_known: bool = True  # False when USER uses an argument without a value
-    variables: Dict[str, Optional[str]] = field(default_factory=dict)
+    __slots__ = ("image", "line", "name", "parent", "user", "user_line", "user_known", "variables")
 
-    def final_user(self) -> "tuple[Optional[str], int, bool]":
+    def __init__(self, image: str | None, line: int, name: str | None, parent: Stage | None):
+        self.image = image  # None when a build argument leaves it unknown
+        self.line = line
+        self.name = name
+        self.parent = parent  # the earlier stage this one builds on, if any
+        self.user: str | None = None  # None: no USER in this stage
+        self.user_line = 0
+        self.user_known = True  # False when USER uses an argument without a value
+        self.variables: dict[str, str | None] = {}
+
+    def final_user(self) -> "tuple[str | None, int, bool]":
         """The USER in effect at the end of this stage: value, line, known."""
-        stage: Optional[Stage] = self
+        stage: Stage | None = self
         while stage is not None:
             if stage.user is not None or not stage.user_known:
                 return stage.user, stage.user_line, stage.user_known
@@ -49,18 +51,20 @@ class Stage:
         return None, 0, True
 
 
-@dataclass
 class Dockerfile:
-    source: SourceFile
-    instructions: List[Instruction]
-    stages: List[Stage]
+    __slots__ = ("source", "instructions", "stages")
+
+    def __init__(self, source: SourceFile, instructions: list[Instruction], stages: list[Stage]):
+        self.source = source
+        self.instructions = instructions
+        self.stages = stages
 
     @property
-    def final(self) -> Optional[Stage]:
+    def final(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
 
 
-def _logical_lines(lines: List[str]) -> List[Instruction]:
+def _logical_lines(lines: list[str]) -> list[Instruction]:
     escape = "\\"
     start = 0
     while start < len(lines):  # parser directives come first, if at all
@@ -71,10 +75,10 @@ def _logical_lines(lines: List[str]) -> List[Instruction]:
             escape = match.group(2)
         start += 1
 
-    result: List[Instruction] = []
-    parts: List[str] = []
+    result: list[Instruction] = []
+    parts: list[str] = []
     first = 0
-    heredocs: List[tuple] = []
+    heredocs: list[tuple] = []
     for number in range(start, len(lines)):
         raw = lines[number]
         if heredocs:  # body of a heredoc: not instructions
@@ -107,7 +111,7 @@ def _logical_lines(lines: List[str]) -> List[Instruction]:
     return result
 
 
-def substitute(text: str, variables: Dict[str, Optional[str]]) -> Optional[str]:
+def substitute(text: str, variables: dict[str, str | None]) -> str | None:
     """Expand $VAR, ${VAR}, ${VAR:-word}, ${VAR:+word}; None if a value is unknown."""
     unknown = False
 
@@ -135,12 +139,12 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _assignments(args: str) -> Dict[str, Optional[str]]:
+def _assignments(args: str) -> dict[str, str | None]:
     """`ARG A=1 B` or `ENV A=1 B=2` or the legacy `ENV A 1`."""
     tokens = args.split()
     if tokens and "=" not in tokens[0] and len(tokens) > 1:
         return {tokens[0]: _unquote(args.split(None, 1)[1].strip())}
-    found: Dict[str, Optional[str]] = {}
+    found: dict[str, str | None] = {}
     for token in tokens:
         name, eq, value = token.partition("=")
         found[name] = _unquote(value) if eq else None
@@ -149,8 +153,8 @@ def _assignments(args: str) -> Dict[str, Optional[str]]:
 
 def parse_dockerfile(source: SourceFile) -> Dockerfile:
     instructions = _logical_lines(source.lines)
-    global_args: Dict[str, Optional[str]] = {}
-    stages: List[Stage] = []
+    global_args: dict[str, str | None] = {}
+    stages: list[Stage] = []
     for ins in instructions:
         if ins.keyword == "FROM":
             tokens = [t for t in ins.args.split() if not t.startswith("--")]

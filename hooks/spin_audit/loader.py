@@ -4,16 +4,15 @@ Everything here raises InputError with a one-line reason; the CLI turns it into 
 The YAML loader keeps every scalar's raw text, style and resolved tag, because several
 rules are about what YAML 1.1 did to a value (`user: 1000:50` becomes 60050), and it
 refuses what a linter should not try to digest: duplicate keys, alias bombs, cycles,
-deep nesting, several documents, unknown tags. (Kubernetes manifests hold several
-documents: parse_yaml_documents reads them with the same limits.)
+deep nesting, several documents, unknown tags.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
 import yaml
 from yaml.composer import Composer
@@ -25,6 +24,12 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
+from spin_audit.registry import Location
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 10_000
@@ -33,31 +38,43 @@ MAX_NODES = 100_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
-SEQ_TAG = "tag:yaml.org,2002:seq"
 NULL_TAG = "tag:yaml.org,2002:null"
+SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
 class InputError(Exception):
-    """A file that cannot be read or parsed; str() is the one-line reason."""
+    """A file that cannot be read or parsed; str() is the one-line reason.
 
-    def __init__(self, path: str, reason: str, line: Optional[int] = None):
-        super().__init__(f"{path}: {reason}")
+    `line` and `column` (1-based) say where in the file, when that is known."""
+
+    def __init__(self, path: str, reason: str, line: int = 0, column: int = 0):
+        where = f"line {line}, column {column}: " if line and column else f"line {line}: " if line else ""
+        super().__init__(f"{path}: {where}{reason}")
         self.path = path
         self.reason = reason
-        self.line = line  # where in the file, when known
+        self.line = line
+        self.column = column
 
 
-@dataclass
+class TemplateError(InputError):
+    """A template of a stack file, which the audit cannot judge before it is rendered."""
+
+
+# A Go template action, as in a Rancher catalog's docker-compose.yml.tpl: {{ .Values.X }}, {{- if ... }}.
+# Compiled (by re's cache) only when a file does not parse: compiling it costs start-up time.
+GO_ACTION = r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|define|template|block)\b)[^\n]*?\}\}"
+
+
 class SourceFile:
     """A text file of the stack: its path as shown to the user, and its lines."""
 
-    path: str  # absolute
-    display: str  # relative to the working directory when below it
-    text: str
-    lines: List[str] = field(init=False)
+    __slots__ = ("path", "display", "text", "lines")
 
-    def __post_init__(self) -> None:
-        self.lines = self.text.splitlines()
+    def __init__(self, path: str, display: str, text: str):
+        self.path = path  # absolute
+        self.display = display  # relative to the working directory when below it
+        self.text = text
+        self.lines = text.splitlines()
 
 
 def display_path(path: str) -> str:
@@ -97,14 +114,17 @@ class YNode:
     """One YAML value where it was written.
 
     `value` is a dict (key -> YNode) for a mapping, a list of YNode for a sequence, or
-    the Python value PyYAML's safe loader gives a scalar. Lines and columns are 1-based;
-    `key_line`/`key_col` locate the key this value belongs to (or the value itself).
+    the Python value PyYAML's safe loader gives a scalar. `path` is the file as shown to
+    the user; lines and columns are 1-based; `key_line`/`key_col` locate the key this
+    value belongs to (or the value itself). Every node knows its own file, so a value
+    merged from several compose files still points at the file each part came from.
     """
 
-    __slots__ = ("value", "line", "col", "key_line", "key_col", "tag", "style", "raw")
+    __slots__ = ("value", "path", "line", "col", "key_line", "key_col", "tag", "style", "raw")
 
-    def __init__(self, value: Any, node: Node, key: Optional[Node]):
+    def __init__(self, value: Any, path: str, node: Node, key: Node | None):
         self.value = value
+        self.path = path
         self.line = node.start_mark.line + 1
         self.col = node.start_mark.column + 1
         anchor = key if key is not None else node
@@ -113,6 +133,22 @@ class YNode:
         self.tag = node.tag
         self.style = getattr(node, "style", None) or None  # libyaml says "" for plain
         self.raw = node.value if isinstance(node, ScalarNode) else None
+
+    def derived(self, value: Any, raw: str | None = None) -> "YNode":
+        """A value computed from this one (a merge of several files, a `K=V` pair): written here."""
+        node = YNode.__new__(YNode)
+        for name in YNode.__slots__:
+            setattr(node, name, getattr(self, name))
+        node.value = value
+        node.raw = raw
+        node.style = "derived" if raw is None else None
+        return node
+
+    def at(self, key: bool = False) -> Location:
+        """Where the value (or, with `key`, its key) was written."""
+        if key:
+            return Location(self.path, self.key_line, self.key_col)
+        return Location(self.path, self.line, self.col)
 
     @property
     def is_map(self) -> bool:
@@ -131,16 +167,16 @@ class YNode:
         """An unquoted scalar: the kind YAML 1.1 may turn into a number, bool or date."""
         return self.is_scalar and self.style is None and self.raw is not None
 
-    def get(self, key: Any) -> Optional["YNode"]:
+    def get(self, key: Any) -> "YNode" | None:
         return self.value.get(key) if isinstance(self.value, dict) else None
 
-    def items(self) -> Iterator[Tuple[Any, "YNode"]]:
+    def items(self) -> Iterator[tuple[Any, "YNode"]]:
         return iter(self.value.items()) if isinstance(self.value, dict) else iter(())
 
-    def seq(self) -> List["YNode"]:
+    def seq(self) -> list["YNode"]:
         return self.value if isinstance(self.value, list) else []
 
-    def text(self) -> Optional[str]:
+    def text(self) -> str | None:
         """The scalar as a string (None for collections and null)."""
         if not self.is_scalar or self.value is None:
             return None
@@ -155,10 +191,14 @@ class YNode:
         return self.value
 
 
-@dataclass
 class YamlFile:
-    source: SourceFile
-    root: YNode
+    """A YAML file: its text, and its top-level mapping with every value's file and line."""
+
+    __slots__ = ("source", "root")
+
+    def __init__(self, source: SourceFile, root: YNode):
+        self.source = source
+        self.root = root
 
 
 class _Limit(Exception):
@@ -230,10 +270,9 @@ class _Builder:
         self.count = 0
 
     def fail(self, node: Node, reason: str) -> InputError:
-        line = node.start_mark.line + 1
-        return InputError(self.shown, f"line {line}: {reason}", line)
+        return InputError(self.shown, reason, node.start_mark.line + 1)
 
-    def build(self, node: Node, key: Optional[Node] = None, depth: int = 0) -> YNode:
+    def build(self, node: Node, key: Node | None = None, depth: int = 0) -> YNode:
         self.count += 1
         if self.count > MAX_NODES:
             raise InputError(self.shown, f"aliases expand to more than {MAX_NODES} YAML nodes")
@@ -242,12 +281,12 @@ class _Builder:
         if isinstance(node, MappingNode):
             if node.tag != MAP_TAG:
                 raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-            return YNode(self.mapping(node, depth), node, key)
+            return YNode(self.mapping(node, depth), self.shown, node, key)
         if isinstance(node, SequenceNode):
             if node.tag != SEQ_TAG:
                 raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-            return YNode([self.build(item, None, depth + 1) for item in node.value], node, key)
-        return YNode(self.scalar(node), node, key)
+            return YNode([self.build(item, None, depth + 1) for item in node.value], self.shown, node, key)
+        return YNode(self.scalar(node), self.shown, node, key)
 
     def scalar(self, node: Node) -> Any:
         if node.tag == STR_TAG:
@@ -263,10 +302,10 @@ class _Builder:
             raise self.fail(node, f"tag {node.tag!r} is not allowed on a scalar")
         return value
 
-    def mapping(self, node: MappingNode, depth: int) -> Dict[Any, YNode]:
-        explicit: Dict[Any, YNode] = {}
-        seen: Dict[Tuple[str, Any], int] = {}
-        merged: Dict[Any, YNode] = {}
+    def mapping(self, node: MappingNode, depth: int) -> dict[Any, YNode]:
+        explicit: dict[Any, YNode] = {}
+        seen: dict[tuple[str, Any], int] = {}
+        merged: dict[Any, YNode] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 for source in self.merge_sources(value_node, depth):
@@ -289,7 +328,7 @@ class _Builder:
             explicit.setdefault(k, v)
         return explicit
 
-    def merge_sources(self, node: Node, depth: int) -> List[Dict[Any, YNode]]:
+    def merge_sources(self, node: Node, depth: int) -> list[dict[Any, YNode]]:
         items = node.value if isinstance(node, SequenceNode) else [node]
         sources = []
         for item in items:
@@ -299,27 +338,13 @@ class _Builder:
         return sources
 
 
-def _syntax_error(shown: str, exc: Exception) -> InputError:
-    """The one-line reason (with the line, when PyYAML knows it) for a stream that does not compose."""
-    if isinstance(exc, _Limit):
-        return InputError(shown, f"refused: {exc}")
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        if exc.problem and exc.context:
-            problem = f"{problem} ({exc.context.strip()})"
-        return InputError(shown, f"invalid YAML: {where}{problem}", mark.line + 1 if mark else None)
-    return InputError(shown, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}")
-
-
 def load_yaml(path: str) -> YamlFile:
     """Load one YAML file whose top level must be a mapping."""
     source = read_text(path)
     return parse_yaml(source)
 
 
-def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
+def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
     shown = source.display
     if not source.text.strip():
         raise InputError(shown, "empty file")
@@ -327,8 +352,10 @@ def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
     try:
         events = (loader or DEFAULT_LOADER)(source.text)
         node = events.get_single_node()
-    except (_Limit, yaml.YAMLError) as exc:
-        raise _syntax_error(shown, exc) from None
+    except _Limit as exc:
+        raise InputError(shown, f"refused: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise _unparsable(source, exc) from None
     finally:
         dispose = getattr(events, "dispose", None)
         if dispose:
@@ -342,19 +369,45 @@ def parse_yaml(source: SourceFile, loader: Optional[type] = None) -> YamlFile:
     return YamlFile(source, root)
 
 
-def parse_yaml_documents(source: SourceFile, loader: Optional[type] = None) -> List[Optional[YNode]]:
-    """Every document of a stream (`---`), in order, None for an empty one; the limits hold for the whole file."""
-    nodes: List[Node] = []
+def parse_yaml_documents(source: SourceFile, loader: type | None = None) -> list[YNode | None]:
+    """Every document of a stream (`---`), in order, None for an empty one; the limits hold for the
+    whole file. For Kubernetes manifests, which may hold several objects."""
+    nodes: list[Node] = []
     events = None
     try:
         events = (loader or DEFAULT_LOADER)(source.text)
         while events.check_node():
             nodes.append(events.get_node())
-    except (_Limit, yaml.YAMLError) as exc:
-        raise _syntax_error(source.display, exc) from None
+    except _Limit as exc:
+        raise InputError(source.display, f"refused: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(source.display, exc) from None
     finally:
         dispose = getattr(events, "dispose", None)
         if dispose:
             dispose()
     builder = _Builder(source.display)
     return [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]
+
+
+def _unparsable(source: SourceFile, exc: yaml.YAMLError) -> InputError:
+    """Why the text is not YAML; a template when Go template actions are what broke it."""
+    match = re.search(GO_ACTION, source.text)
+    if match:
+        line = source.text.count("\n", 0, match.start()) + 1
+        return TemplateError(source.display, f"a Rancher catalog template (Go actions such as "
+                                             f"{match.group(0)[:40]!r}), not a compose file: render it, then audit "
+                                             "the result", line)
+    return _yaml_error(source.display, exc)
+
+
+def _yaml_error(shown: str, exc: yaml.YAMLError) -> InputError:
+    """The one-line reason, with the line and column when PyYAML knows them."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if exc.problem and exc.context:
+            problem = f"{problem} ({exc.context.strip()})"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        return InputError(shown, f"invalid YAML: {problem}", line, column)
+    return InputError(shown, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}")

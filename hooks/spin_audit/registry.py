@@ -1,18 +1,18 @@
 """Rules, findings and the registry that ties a rule id to its check.
 
-A rule is a function that takes a Stack (or, for Kubernetes rules, a kube Bundle) and
-yields Hits; the @rule decorator gives it a stable id, a slug, one severity, a title, a
-fix hint, help text and the kind of input it judges. The engine turns hits into
-Findings; formatting lives in report.py.
+A rule is a function that takes an input (a compose Stack) and yields Hits; the @rule
+decorator gives it a stable id, a slug, one severity, a title, a fix hint and help text,
+and the kind of input it judges. The engine turns hits into Findings; formatting lives
+in report.py.
 """
 
 from __future__ import annotations
 
 import enum
-import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional
+from collections import namedtuple
+from collections.abc import Callable, Iterable
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
     from spin_audit.stack import Stack
 
@@ -27,39 +27,48 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         return cls[text.upper()]
 
 
-@dataclass(frozen=True)
-class Location:
-    path: str  # as displayed
-    line: int
-    column: int = 1
+Location = namedtuple("Location", "path line column", defaults=(1,))
+Location.__doc__ = "Where a finding is: the file as displayed, 1-based line and column."
 
 
-@dataclass
 class Hit:
     """What a rule reports: where, what, and optionally a hint sharper than the rule's."""
 
-    location: Location
-    message: str
-    service: Optional[str] = None
-    hint: Optional[str] = None
+    __slots__ = ("location", "message", "service", "hint")
+
+    def __init__(self, location: Location, message: str, service: str | None = None, hint: str | None = None):
+        self.location = location
+        self.message = message
+        self.service = service
+        self.hint = hint
 
 
-@dataclass
 class Finding:
-    rule: "Rule"
-    location: Location
-    message: str
-    hint: str
-    service: Optional[str] = None
-    suppressed_by: Optional[str] = None  # the reason of the suppression comment
+    """A rule's hit with the rule's metadata, as the reports show it."""
+
+    __slots__ = ("rule", "location", "message", "hint", "service", "suppressed_by", "omitted")
+
+    def __init__(self, rule: Rule, location: Location, message: str, hint: str, service: str | None = None):
+        self.rule = rule
+        self.location = location
+        self.message = message
+        self.hint = hint
+        self.service = service
+        self.suppressed_by: str | None = None  # the reason of the suppression comment
+        self.omitted = 0  # >0: this entry stands for that many findings of its rule past the cap, not listed
 
     @property
     def severity(self) -> Severity:
         return self.rule.severity
+
+    @property
+    def count(self) -> int:
+        """How many findings this entry stands for."""
+        return self.omitted or 1
 
     def sort_key(self) -> tuple:
         return (self.location.path, self.location.line, self.location.column, self.rule.id, self.message)
@@ -77,32 +86,43 @@ class Finding:
         }
         if self.service is not None:
             data["service"] = self.service
+        if self.omitted:
+            data["omitted"] = self.omitted
         return data
 
 
 Check = Callable[["Stack"], Iterable[Hit]]
-
-COMPOSE, KUBE = "compose", "kube"  # the kinds of input a rule judges
-# Each kind's rules register when their package is imported; the Kubernetes rules only when needed.
-RULE_PACKAGES = {COMPOSE: "spin_audit.rules", KUBE: "spin_audit.kube.rules"}
+COMPOSE, KUBE = "compose", "kube"  # the kinds of input a rule judges: a compose stack, Kubernetes objects
 
 
-@dataclass
 class Rule:
-    id: str
-    name: str
-    severity: Severity
-    title: str
-    hint: str
-    help: str
-    check: Optional[Check] = None  # None for rules the engine itself reports (SPIN9xx)
-    kind: str = COMPOSE  # the input it judges: a compose stack or Kubernetes objects
+    """A stable id and name, one severity, the text the reports and docs show, and the check."""
+
+    __slots__ = ("id", "name", "severity", "title", "hint", "help", "check", "kind")
+
+    def __init__(self, id: str, name: str, severity: Severity, title: str, hint: str, help: str,
+                 check: Check | None = None, kind: str = COMPOSE):
+        self.id = id
+        self.name = name
+        self.severity = severity
+        self.title = title
+        self.hint = hint
+        self.help = help
+        self.check = check  # None for rules the engine itself reports (SPIN0xx, SPIN9xx)
+        self.kind = kind  # the kind of input it judges (RULE_PACKAGES)
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id} {self.name})"
 
     def finding(self, hit: Hit) -> Finding:
         return Finding(self, hit.location, hit.message, hit.hint or self.hint, hit.service)
 
 
-_RULES: Dict[str, Rule] = {}
+# Each kind's rules register when their package is imported, and that happens only when an input of
+# that kind is audited (or every rule is asked for): auditing a compose stack loads no other kind's rules.
+RULE_PACKAGES: dict[str, str] = {COMPOSE: "spin_audit.rules", KUBE: "spin_audit.kube.rules"}
+
+_RULES: dict[str, Rule] = {}
 
 
 def register(rule_: Rule) -> Rule:
@@ -125,15 +145,17 @@ def rule(id: str, name: str, severity: Severity, title: str, hint: str, help: st
     return decorate
 
 
-def all_rules(kind: Optional[str] = None) -> List[Rule]:
-    """Every rule, or only those judging one kind of input (importing only that kind's rules)."""
+def all_rules(kind: str | None = None) -> list[Rule]:
+    """Every rule, or only those of one kind of input (importing only that kind's rules)."""
     for each, package in RULE_PACKAGES.items():
         if kind in (None, each):
-            importlib.import_module(package)
+            __import__(package)
     return sorted((r for r in _RULES.values() if kind is None or r.kind == kind), key=lambda r: r.id)
 
 
-def get_rule(rule_id: str) -> Optional[Rule]:
-    rule_id = rule_id.upper()
-    all_rules(KUBE if rule_id.startswith("SPINK") else COMPOSE)
-    return _RULES.get(rule_id)
+def get_rule(rule_id: str) -> Rule | None:
+    found = _RULES.get(rule_id.upper())
+    if found is None:
+        all_rules()
+        found = _RULES.get(rule_id.upper())
+    return found

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
-from typing import Dict, List
-from urllib.parse import quote
 
 from spin_audit import __version__
 from spin_audit.registry import Finding, Rule, Severity
@@ -14,7 +11,7 @@ from spin_audit.registry import Finding, Rule, Severity
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 GROUPS = {
-    "1": "compose", "2": "security", "3": "global-file-system", "4": "images", "5": "network",
+    "0": "input", "1": "compose", "2": "security", "3": "global-file-system", "4": "images", "5": "network",
     "6": "secrets", "7": "naming", "8": "dockerfile", "9": "suppressions",
 }
 
@@ -41,7 +38,9 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 or word == "info" else "s")
 
 
-def render_text(findings: List[Finding], stacks: int) -> str:
+def render_text(findings: list[Finding], stacks: int) -> str:
+    """One finding per two lines (where and what, then the hint), then a summary whose counts
+    include the findings past the per-rule cap that are counted but not listed."""
     active = [f for f in findings if f.suppressed_by is None]
     lines = []
     for finding in active:
@@ -49,25 +48,29 @@ def render_text(findings: List[Finding], stacks: int) -> str:
         lines.append(f"{where.path}:{where.line}:{where.column}: {finding.rule.id} [{finding.severity.label}] "
                      f"{finding.message}")
         lines.append(f"    hint: {finding.hint}")
-    counts = [sum(1 for f in active if f.severity == s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
-    suppressed = len(findings) - len(active)
+    severities = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    counts = [sum(f.count for f in active if f.severity == s) for s in severities]
+    suppressed = sum(f.count for f in findings if f.suppressed_by is not None)
+    unlisted = sum(f.omitted for f in active)
     scope = _plural(stacks, "stack")
     if active:
-        summary = (f"spin-audit: {_plural(len(active), 'finding')} ({_plural(counts[0], 'error')}, "
+        summary = (f"spin-audit: {_plural(sum(counts), 'finding')} ({_plural(counts[0], 'error')}, "
                    f"{_plural(counts[1], 'warning')}, {counts[2]} info) in {scope}")
     else:
         summary = f"spin-audit: no findings in {scope}"
+    if unlisted:
+        summary += f", {unlisted} of them not listed"
     if suppressed:
         summary += f"; {suppressed} suppressed"
     lines.append(summary)
     return "\n".join(lines) + "\n"
 
 
-def render_json(findings: List[Finding]) -> str:
+def render_json(findings: list[Finding]) -> str:
     return json.dumps([f.as_dict() for f in findings if f.suppressed_by is None], indent=2) + "\n"
 
 
-def rule_metadata(rule: Rule) -> Dict[str, str]:
+def rule_metadata(rule: Rule) -> dict[str, str]:
     return {"id": rule.id, "name": rule.name, "severity": rule.severity.label, "title": rule.title,
             "hint": rule.hint, "help": rule.help, "group": group_of(rule)}
 
@@ -88,12 +91,18 @@ def _sarif_rule(rule: Rule) -> dict:
 
 
 def _artifact(path: str) -> dict:
+    from pathlib import Path  # pathlib and urllib only for SARIF: they cost every other run's start-up
+    from urllib.parse import quote
+
     if os.path.isabs(path):
         return {"uri": Path(path).as_uri()}
     return {"uri": quote(path.replace(os.sep, "/")), "uriBaseId": "%SRCROOT%"}
 
 
-def render_sarif(findings: List[Finding], rules: List[Rule]) -> str:
+def render_sarif(findings: list[Finding], rules: list[Rule], failure: str | None = None) -> str:
+    """A SARIF 2.1.0 log; `failure` (the one-line reason of exit status 2) marks the run unsuccessful."""
+    from pathlib import Path
+
     index = {rule.id: i for i, rule in enumerate(rules)}
     results = []
     for finding in findings:
@@ -109,11 +118,19 @@ def render_sarif(findings: List[Finding], rules: List[Rule]) -> str:
                 },
             }],
         }
+        properties: dict[str, object] = {}
         if finding.service is not None:
-            result["properties"] = {"service": finding.service}
+            properties["service"] = finding.service
+        if finding.omitted:
+            properties["omitted"] = finding.omitted
+        if properties:
+            result["properties"] = properties
         if finding.suppressed_by is not None:
             result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
         results.append(result)
+    invocation: dict[str, object] = {"executionSuccessful": failure is None}
+    if failure is not None:
+        invocation["toolExecutionNotifications"] = [{"level": "error", "message": {"text": failure}}]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -124,6 +141,7 @@ def render_sarif(findings: List[Finding], rules: List[Rule]) -> str:
                 "semanticVersion": __version__,
                 "rules": [_sarif_rule(rule) for rule in rules],
             }},
+            "invocations": [invocation],
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},
             "columnKind": "unicodeCodePoints",
             "results": results,
@@ -132,7 +150,7 @@ def render_sarif(findings: List[Finding], rules: List[Rule]) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
-def render_rule_list(rules: List[Rule], fmt: str) -> str:
+def render_rule_list(rules: list[Rule], fmt: str) -> str:
     if fmt == "json":
         return json.dumps([rule_metadata(r) for r in rules], indent=2) + "\n"
     width = max(len(r.name) for r in rules)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import Any, Dict, List, Optional, Tuple
 
+from spin_audit.facts import package_json
 from spin_audit.loader import YNode
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_FILE = "rancher_service_schema.json"
 SUPPORTED_KEYWORDS = frozenset({
@@ -25,16 +27,15 @@ SUPPORTED_KEYWORDS = frozenset({
 
 
 @lru_cache(maxsize=1)
-def load_schema() -> Dict[str, Any]:
-    text = resources.files("spin_audit").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+def load_schema() -> dict[str, Any]:
+    return package_json(SCHEMA_FILE)
 
 
-def service_schema() -> Dict[str, Any]:
+def service_schema() -> dict[str, Any]:
     return load_schema()["definitions"]["service"]
 
 
-def service_keys() -> Tuple[str, ...]:
+def service_keys() -> tuple[str, ...]:
     return tuple(service_schema()["properties"])
 
 
@@ -64,22 +65,28 @@ def _accepts(types: Any, actual: str) -> bool:
     return actual in allowed or (actual == "integer" and "number" in allowed)
 
 
-@dataclass
 class Problem:
     """One way a value breaks the schema."""
 
-    kind: str  # "unknown-key", "type", "required", "duplicate"
-    node: YNode  # the offending value (for unknown-key: the value under the unknown key)
-    path: Tuple[Any, ...]  # keys and indexes from the service down to the node
-    expected: Tuple[str, ...] = ()  # allowed types, or the missing key
-    key: Any = None
+    __slots__ = ("kind", "node", "path", "expected", "key")
+
+    def __init__(self, kind: str, node: YNode, path: tuple[Any, ...], expected: tuple[str, ...] = (),
+                 key: Any = None):
+        self.kind = kind  # "unknown-key", "type", "required", "duplicate"
+        self.node = node  # the offending value (for unknown-key: the value under the unknown key)
+        self.path = path  # keys and indexes from the service down to the node
+        self.expected = expected  # allowed types, or the missing key
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Problem({self.kind} at {self.path})"
 
 
 class Validator:
-    def __init__(self, schema: Dict[str, Any]):
+    def __init__(self, schema: dict[str, Any]):
         self.schema = schema
 
-    def resolve(self, schema: Dict[str, Any]) -> Dict[str, Any]:
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
             target: Any = self.schema
             for part in schema["$ref"].lstrip("#/").split("/"):
@@ -87,11 +94,11 @@ class Validator:
             schema = target
         return schema
 
-    def types_of(self, schema: Dict[str, Any]) -> Optional[List[str]]:
+    def types_of(self, schema: dict[str, Any]) -> list[str] | None:
         """The types a schema accepts at its top, or None for any."""
         schema = self.resolve(schema)
         if "oneOf" in schema:
-            found: List[str] = []
+            found: list[str] = []
             for branch in schema["oneOf"]:
                 types = self.types_of(branch)
                 if types is None:
@@ -103,14 +110,14 @@ class Validator:
             return None
         return list(types) if isinstance(types, list) else [types]
 
-    def validate(self, node: YNode, schema: Dict[str, Any], path: Tuple[Any, ...] = ()) -> List[Problem]:
+    def validate(self, node: YNode, schema: dict[str, Any], path: tuple[Any, ...] = ()) -> list[Problem]:
         schema = self.resolve(schema)
         actual = json_type(node.value)
         if "oneOf" in schema:
             return self._one_of(node, schema["oneOf"], path)
         if "type" in schema and not _accepts(schema["type"], actual):
             return [Problem("type", node, path, tuple(self.types_of(schema) or ()))]
-        problems: List[Problem] = []
+        problems: list[Problem] = []
         if actual == "object":
             problems += self._object(node, schema, path)
         elif actual == "array":
@@ -127,7 +134,7 @@ class Validator:
                     seen.add(key)
         return problems
 
-    def _one_of(self, node: YNode, branches: List[Dict[str, Any]], path: Tuple[Any, ...]) -> List[Problem]:
+    def _one_of(self, node: YNode, branches: list[dict[str, Any]], path: tuple[Any, ...]) -> list[Problem]:
         actual = json_type(node.value)
         fitting = []
         for branch in branches:
@@ -135,15 +142,15 @@ class Validator:
             if types is None or _accepts(types, actual):
                 fitting.append(branch)
         if not fitting:
-            expected: List[str] = []
+            expected: list[str] = []
             for branch in branches:
                 expected += [t for t in (self.types_of(branch) or []) if t not in expected]
             return [Problem("type", node, path, tuple(expected))]
         results = [self.validate(node, branch, path) for branch in fitting]
         return min(results, key=len)
 
-    def _object(self, node: YNode, schema: Dict[str, Any], path: Tuple[Any, ...]) -> List[Problem]:
-        problems: List[Problem] = []
+    def _object(self, node: YNode, schema: dict[str, Any], path: tuple[Any, ...]) -> list[Problem]:
+        problems: list[Problem] = []
         properties = schema.get("properties", {})
         patterns = schema.get("patternProperties", {})
         for key, value in node.items():
@@ -164,6 +171,6 @@ class Validator:
         return problems
 
 
-def validate_service(node: YNode) -> List[Problem]:
+def validate_service(node: YNode) -> list[Problem]:
     """Problems of one service mapping (from either compose file)."""
     return Validator(load_schema()).validate(node, service_schema())

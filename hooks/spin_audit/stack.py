@@ -1,7 +1,11 @@
-"""The stack as Rancher sees it: docker-compose.yml merged with rancher-compose.yml.
+"""The stack as Rancher sees it: its compose files merged in `rancher up` order.
 
-Finding a stack from a path, loading its files, and the per-service view the rules
-read (effective user, mounts, labels), each value still carrying its file and line.
+`rancher up --file A --file B --rancher-file R` reads A, then B over it, then R over both:
+per service and key, a later mapping adds to and overrides an earlier one, a later list
+extends an earlier one, and a later scalar replaces it (environment and labels merge by
+name, volumes and devices by container path, as docker-compose does). This module loads
+those files and gives the rules that merged view, each value still carrying its own file
+and line, plus the stack's name, access level and Dockerfiles.
 """
 
 from __future__ import annotations
@@ -9,66 +13,117 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from collections.abc import Iterator
 
 from spin_audit.dockerfile import Dockerfile, parse_dockerfile
 from spin_audit.facts import GLOBAL_ROOT
-from spin_audit.loader import InputError, SourceFile, YamlFile, YNode, display_path, load_yaml, read_text
+from spin_audit.interpolation import UNKNOWN, expand, split_outside_variables
+from spin_audit.loader import SourceFile, YamlFile, YNode, load_yaml, read_text
 from spin_audit.registry import Location
+from spin_audit.targets import ANSWERS_NAME, Target
 
-COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml")
-RANCHER_NAMES = ("rancher-compose.yml", "rancher-compose.yaml")
-ANSWERS_NAME = ".copier-answers.yml"
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 ACCESS_LEVELS = ("public", "authenticated", "private")
-TEMPLATE_SUFFIXES = (".jinja", ".j2", ".tmpl", ".template")
+CATALOG_KEYS = (".catalog", "catalog")  # a catalog entry's metadata in rancher-compose.yml, not a service
+MERGED_BY_NAME = ("environment", "labels")
+MERGED_BY_TARGET = ("volumes", "devices")
 
 
-def is_dockerfile_name(name: str) -> bool:
-    """Dockerfile, Dockerfile.prod, web.dockerfile; not a template that renders one."""
-    lower = name.lower()
-    if lower.endswith(TEMPLATE_SUFFIXES):
-        return False
-    return lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile")
+class ComposeFile:
+    """One compose file as read: a docker-compose file (role "compose") or a rancher-compose one.
+
+    Format 2 has `version: '2'` and the services under `services:`. Format 1, which Rancher 1.6
+    still reads, has no `version` and every top-level key is a service.
+    """
+
+    __slots__ = ("doc", "role")
+
+    def __init__(self, doc: YamlFile, role: str):
+        self.doc = doc
+        self.role = role  # "compose" or "rancher"
+
+    @property
+    def source(self) -> SourceFile:
+        return self.doc.source
+
+    @property
+    def display(self) -> str:
+        return self.doc.source.display
+
+    @property
+    def name(self) -> str:
+        """The file's own name, for messages (the finding's location already says where it is)."""
+        return os.path.basename(self.doc.source.path)
+
+    @property
+    def root(self) -> YNode:
+        return self.doc.root
+
+    @property
+    def catalog_only(self) -> bool:
+        """A rancher-compose file that holds only a catalog entry's metadata (no Rancher settings)."""
+        return self.role == "rancher" and all(key in CATALOG_KEYS for key in self.root.value)
+
+    @property
+    def format(self) -> int:
+        has = self.root.value
+        return 1 if "version" not in has and "services" not in has and not self.catalog_only else 2
+
+    def services(self) -> list[tuple[str, YNode]]:
+        """The service mappings (or whatever was written in their place), by name."""
+        if self.format == 1:
+            return [(str(name), node) for name, node in self.root.items()
+                    if not (self.role == "rancher" and name in CATALOG_KEYS)]
+        services = self.root.get("services")
+        return [(str(name), node) for name, node in services.items()] if services is not None else []
 
 
-@dataclass
 class Field:
-    """A service key's value and the file it came from."""
+    """The effective value of a key (or a top-level section)."""
 
-    node: YNode
-    source: SourceFile
+    __slots__ = ("node",)
 
-    def at(self, node: Optional[YNode] = None, key: bool = False) -> Location:
-        target = node or self.node
-        if key:
-            return Location(self.source.display, target.key_line, target.key_col)
-        return Location(self.source.display, target.line, target.col)
+    def __init__(self, node: YNode):
+        self.node = node
+
+    def at(self, node: YNode | None = None, key: bool = False) -> Location:
+        return (node or self.node).at(key)
 
     @property
     def key_location(self) -> Location:
-        return self.at(key=True)
+        return self.node.at(key=True)
 
 
-@dataclass
 class Mount:
     """One entry of a service's `volumes`."""
 
-    volumes: Field  # the service's `volumes` key
-    node: YNode  # this entry
-    source: str  # host path, volume name, or "" for an anonymous volume
-    target: str
-    read_only: bool
-    kind: str  # "bind", "volume" or "anonymous"
-    path: str = ""  # normalised host path of a bind mount
+    __slots__ = ("node", "source", "target", "read_only", "kind", "path", "exact")
+
+    def __init__(self, node: YNode, source: str, target: str, read_only: bool, kind: str, path: str = "",
+                 exact: bool = True):
+        self.node = node  # this entry
+        self.source = source  # host path, volume name, or "" for an anonymous volume (variables at their defaults)
+        self.target = target
+        self.read_only = read_only
+        self.kind = kind  # "bind", "volume", "anonymous", or "unknown" (a variable without default decides)
+        self.path = path  # normalised host path of a bind mount; UNKNOWN stands for a variable's part
+        self.exact = exact  # False when a variable without default is part of the host path
 
     @property
     def is_global(self) -> bool:
         return self.kind == "bind" and (self.path == GLOBAL_ROOT or self.path.startswith(GLOBAL_ROOT + "/"))
 
     @property
+    def is_relative(self) -> bool:
+        """A host path Rancher resolves on the Spin node: ./data, ../data, ~/data."""
+        return self.kind == "bind" and not self.source.startswith("/")
+
+    @property
     def location(self) -> Location:
-        return self.volumes.at(self.node)
+        return self.node.at()
 
 
 def normalise_host_path(path: str) -> str:
@@ -76,266 +131,265 @@ def normalise_host_path(path: str) -> str:
     return posixpath.normpath(re.sub("/+", "/", path)) if path.startswith("/") else path
 
 
-def parse_volume(volumes: Field, node: YNode) -> Optional[Mount]:
+def _mount(node: YNode, written: str | None, target: str, read_only: bool, bind: bool | None) -> Mount:
+    """A mount from its written source; `bind` None: decide from the source's shape."""
+    if not written:
+        return Mount(node, "", target, read_only, "anonymous")
+    source = expand(written, UNKNOWN)
+    assert source is not None
+    if source.startswith(UNKNOWN):
+        return Mount(node, written, target, read_only, "unknown", exact=False)
+    if bind or (bind is None and source.startswith(("/", ".", "~"))):
+        return Mount(node, source, target, read_only, "bind", normalise_host_path(source), UNKNOWN not in source)
+    return Mount(node, source, target, read_only, "volume", exact=UNKNOWN not in source)
+
+
+def parse_volume(node: YNode) -> Mount | None:
     """Read the short form `source:target[:options]` or the long form mapping."""
     if node.is_map:
         kind_node, src, tgt, ro = node.get("type"), node.get("source"), node.get("target"), node.get("read_only")
-        source = src.text() if src else None
-        target = (tgt.text() if tgt else None) or ""
-        read_only = bool(ro and ro.value is True)
-        if not source:
-            return Mount(volumes, node, "", target, read_only, "anonymous")
         kind = kind_node.text() if kind_node else None
-        if kind == "bind" or (kind is None and source.startswith(("/", ".", "~"))):
-            return Mount(volumes, node, source, target, read_only, "bind", normalise_host_path(source))
-        return Mount(volumes, node, source, target, read_only, "volume")
+        return _mount(node, src.text() if src else None, (tgt.text() if tgt else None) or "",
+                      bool(ro and ro.value is True), True if kind == "bind" else None if kind is None else False)
     text = node.text()
     if text is None:
         return None
-    parts = text.split(":")
+    parts = split_outside_variables(text, ":")
     if len(parts) == 1:
-        return Mount(volumes, node, "", parts[0], False, "anonymous")
-    source, target, options = parts[0], parts[1], ",".join(parts[2:])
-    read_only = "ro" in options.split(",")
-    if source.startswith(("/", ".", "~")):
-        return Mount(volumes, node, source, target, read_only, "bind", normalise_host_path(source))
-    return Mount(volumes, node, source, target, read_only, "volume")
+        return Mount(node, "", parts[0], False, "anonymous")
+    options = ",".join(parts[2:]).split(",")
+    return _mount(node, parts[0], parts[1], "ro" in options, None)
 
 
-@dataclass
 class User:
-    """The `user:` a service runs as, split into its parts."""
+    """The `user:` a service runs as, split into its parts (variables at their defaults)."""
 
-    text: str
-    uid: str
-    gid: Optional[str]
+    __slots__ = ("text", "uid", "gid", "known")
+
+    def __init__(self, text: str, uid: str, gid: str | None, known: bool = True):
+        self.text = text
+        self.uid = uid
+        self.gid = gid
+        self.known = known  # False when a variable without default decides it
 
     @property
     def numeric(self) -> bool:
-        return self.uid.isdigit() and (self.gid is None or self.gid.isdigit())
+        return self.known and self.uid.isdigit() and (self.gid is None or self.gid.isdigit())
 
     @property
     def root(self) -> bool:
-        return self.uid == "root" or (self.uid.isdigit() and int(self.uid) == 0)
+        return self.known and (self.uid == "root" or (self.uid.isdigit() and int(self.uid) == 0))
 
 
-@dataclass
+def _named_entries(node: YNode) -> list[tuple[str, YNode]]:
+    """Environment or label entries by name, each as a `NAME=value` item of a list."""
+    if node.is_map:
+        return [(str(key), value.derived(f"{key}={value.text() or ''}" if value.value is not None else str(key),
+                                         raw=None)) for key, value in node.items()]
+    return [((item.text() or "").partition("=")[0].strip(), item) for item in node.seq()]
+
+
+def _mount_target(node: YNode) -> str:
+    if node.is_map:
+        target = node.get("target")
+        return (target.text() if target is not None else None) or ""
+    parts = split_outside_variables(node.text() or "", ":")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def merge_values(key: str, earlier: YNode, later: YNode) -> YNode:
+    """One key's value after a later file sets it again, as docker-compose merges them."""
+    if earlier.is_map and later.is_map:
+        return later.derived({**earlier.value, **later.value})
+    if key in MERGED_BY_NAME and not (earlier.is_scalar or later.is_scalar):
+        entries = dict(_named_entries(earlier))
+        entries.update(_named_entries(later))
+        return later.derived(list(entries.values()))
+    if earlier.is_seq and later.is_seq:
+        if key in MERGED_BY_TARGET:
+            by_target = {_mount_target(item) or str(id(item)): item for item in earlier.value}
+            by_target.update({_mount_target(item) or str(id(item)): item for item in later.value})
+            return later.derived(list(by_target.values()))
+        return later.derived(earlier.value + later.value)
+    return later
+
+
 class Service:
-    name: str
-    compose: Optional[Field]  # the service mapping in docker-compose.yml
-    rancher: Optional[Field]  # the service mapping in rancher-compose.yml
-    _mounts: Optional[List[Mount]] = field(default=None, repr=False)
+    """One service as Rancher sees it: its mapping in each file, and the merged values."""
+
+    __slots__ = ("name", "parts", "_merged", "_mounts")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.parts: list[tuple[ComposeFile, YNode]] = []  # its mapping in each file, in merge order
+        self._merged: dict[str, Field | None] = {}
+        self._mounts: list[Mount] | None = None
+
+    @property
+    def compose(self) -> Field | None:
+        """The service's mapping in the first docker-compose file that defines it."""
+        return next((Field(node) for file, node in self.parts if file.role == "compose"), None)
 
     @property
     def location(self) -> Location:
-        source = self.compose or self.rancher
-        assert source is not None
-        return source.at(key=True)
+        return (self.compose or Field(self.parts[0][1])).key_location
 
-    def get(self, key: str) -> Optional[Field]:
-        """The effective value of a key: rancher-compose.yml overrides docker-compose.yml."""
-        for part in (self.rancher, self.compose):
-            if part is not None and part.node.is_map:
-                node = part.node.get(key)
+    def get(self, key: str) -> Field | None:
+        """The effective value of a key, merged over the stack's files in order."""
+        if key not in self._merged:
+            value: YNode | None = None
+            for _, mapping in self.parts:
+                node = mapping.get(key)
                 if node is not None:
-                    return Field(node, part.source)
-        return None
+                    value = node if value is None else merge_values(key, value, node)
+                elif value is not None and key in ("image", "build") and mapping.get(
+                        "build" if key == "image" else "image") is not None:
+                    value = None  # a later `build` drops an earlier `image`, and the other way round
+            self._merged[key] = Field(value) if value is not None else None
+        return self._merged[key]
 
     @property
-    def mounts(self) -> List[Mount]:
+    def mounts(self) -> list[Mount]:
         if self._mounts is None:
             found = self.get("volumes")
-            mounts = [parse_volume(found, n) for n in found.node.seq()] if found else []
+            mounts = [parse_volume(n) for n in found.node.seq()] if found else []
             self._mounts = [m for m in mounts if m is not None]
         return self._mounts
 
     @property
-    def global_mounts(self) -> List[Mount]:
+    def global_mounts(self) -> list[Mount]:
         return [m for m in self.mounts if m.is_global]
 
     @property
-    def user(self) -> Optional[User]:
+    def user(self) -> User | None:
         found = self.get("user")
         if found is None or not found.node.is_scalar or found.node.value is None:
             return None
-        text = str(found.node.raw if found.node.is_plain else found.node.value).strip()
-        uid, sep, gid = text.partition(":")
-        return User(text, uid, gid if sep else None)
+        written = str(found.node.raw if found.node.is_plain else found.node.value).strip()
+        text = expand(written)
+        uid, sep, gid = (text if text is not None else written).partition(":")
+        return User(written, uid, gid if sep else None, text is not None)
 
-    def labels(self) -> Dict[str, Optional[str]]:
-        """Label values by name, from the mapping or the `name=value` list form."""
+    def labels(self) -> dict[str, str | None]:
+        """Label values by name (variables at their defaults), from the mapping or `name=value` list."""
         found = self.get("labels")
-        result: Dict[str, Optional[str]] = {}
+        result: dict[str, str | None] = {}
         if found is None:
             return result
         for key, node in found.node.items():
-            result[str(key)] = node.text()
+            text = node.text()
+            result[str(key)] = expand(text) if text is not None else None
         for node in found.node.seq():
             text = node.text()
             if text is not None:
                 name, eq, value = text.partition("=")
-                result[name.strip()] = value if eq else None
+                result[name.strip()] = expand(value) if eq else None
         return result
 
-    def capabilities(self, key: str) -> List[Tuple[str, YNode, Field]]:
-        """cap_add / cap_drop entries, upper-cased and without the CAP_ prefix."""
+    def capabilities(self, key: str) -> list[tuple[str, YNode, Field]]:
+        """cap_add / cap_drop entries, upper-cased and without the CAP_ prefix (unknown ones left out)."""
         found = self.get(key)
         result = []
         if found is None:
             return result
         for node in found.node.seq():
             text = node.text()
-            if text is not None:
+            text = expand(text) if text is not None else None
+            if text:
                 name = text.strip().upper()
                 result.append((name[4:] if name.startswith("CAP_") else name, node, found))
         return result
 
+    def build_origin(self) -> tuple[ComposeFile, YNode] | None:
+        """The last `build:` written for the service, with its file (contexts are relative to it)."""
+        for file, mapping in reversed(self.parts):
+            node = mapping.get("build")
+            if node is not None:
+                return file, node
+        return None
 
-@dataclass
+
 class DockerfileUse:
-    dockerfile: Dockerfile
-    service: Optional[str]  # the compose service built from it, if known
+    __slots__ = ("dockerfile", "service")
+
+    def __init__(self, dockerfile: Dockerfile, service: str | None):
+        self.dockerfile = dockerfile
+        self.service = service  # the compose service built from it, if known
 
 
-@dataclass
 class Stack:
-    root: str  # absolute directory
-    name: str
-    name_origin: str
-    access: Optional[str]
-    access_origin: str
-    compose: Optional[YamlFile]
-    rancher: Optional[YamlFile]
-    answers: Optional[YamlFile]
-    dockerfiles: List[DockerfileUse]
-    services: Dict[str, Service]
-    cache: Dict[str, Any] = field(default_factory=dict, repr=False)  # results shared by rules
+    """A compose stack as the rules read it."""
+
+    __slots__ = ("root", "name", "name_origin", "access", "access_origin", "files", "answers", "dockerfiles",
+                 "services", "cache")
+
+    def __init__(self, root: str, name: str, name_origin: str, access: str | None, access_origin: str,
+                 files: list[ComposeFile], answers: YamlFile | None, dockerfiles: list[DockerfileUse],
+                 services: dict[str, Service]):
+        self.root = root  # absolute directory
+        self.name = name
+        self.name_origin = name_origin
+        self.access = access
+        self.access_origin = access_origin
+        self.files = files  # docker-compose files, then rancher-compose files, in merge order
+        self.answers = answers
+        self.dockerfiles = dockerfiles
+        self.services = services
+        self.cache: dict[str, Any] = {}  # results shared by rules
 
     @property
-    def sources(self) -> List[SourceFile]:
-        files = [f.source for f in (self.compose, self.rancher, self.answers) if f is not None]
+    def compose_files(self) -> list[ComposeFile]:
+        return [f for f in self.files if f.role == "compose"]
+
+    @property
+    def sources(self) -> list[SourceFile]:
+        files = [f.source for f in self.files] + ([self.answers.source] if self.answers is not None else [])
         return files + [use.dockerfile.source for use in self.dockerfiles]
 
-    def top(self, key: str) -> Optional[Field]:
-        """A top-level key of docker-compose.yml."""
-        if self.compose is None:
-            return None
-        node = self.compose.root.get(key)
-        return Field(node, self.compose.source) if node is not None else None
+    def top(self, key: str) -> Field | None:
+        """A top-level section (volumes, secrets, networks) of the docker-compose files, merged."""
+        value: YNode | None = None
+        for file in self.compose_files:
+            node = file.root.get(key) if file.format == 2 else None
+            if node is not None:
+                value = node if value is None else merge_values(key, value, node)
+        return Field(value) if value is not None else None
 
-    def top_map(self, key: str) -> Dict[str, YNode]:
+    def top_map(self, key: str) -> dict[str, YNode]:
         found = self.top(key)
         return {str(k): v for k, v in found.node.items()} if found else {}
 
 
-@dataclass
-class Target:
-    """What one PATH argument asks for: a stack root, or a Dockerfile outside any stack."""
-
-    root: str
-    has_compose: bool
-    extra_files: List[str] = field(default_factory=list)
-
-
-def _first_existing(directory: str, names: Tuple[str, ...]) -> Optional[str]:
-    for name in names:
-        candidate = os.path.join(directory, name)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
-
-
-def find_targets(paths: List[str]) -> List[Target]:
-    """Map each PATH to its stack, once per stack, in the order given."""
-    targets: Dict[str, Target] = {}
-    for raw in paths:
-        path = os.path.abspath(raw)
-        if not os.path.exists(path):
-            raise InputError(display_path(path), "no such file or directory")
-        if os.path.isdir(path):
-            if _first_existing(path, COMPOSE_NAMES) is None:
-                raise InputError(display_path(path), "no docker-compose.yml in this directory")
-            targets.setdefault(path, Target(path, True))
+def _build_contexts(services: dict[str, Service]) -> dict[str, str]:
+    """Dockerfile path -> service, from each service's `build:` (relative to its compose file)."""
+    found: dict[str, str] = {}
+    for service in services.values():
+        origin = service.build_origin()
+        if origin is None:
             continue
-        directory = os.path.dirname(path)
-        root = directory
-        while _first_existing(root, COMPOSE_NAMES) is None:
-            parent = os.path.dirname(root)
-            if parent == root:
-                root = ""
-                break
-            root = parent
-        if root:
-            target = targets.setdefault(root, Target(root, True))
-        elif is_dockerfile_name(os.path.basename(path)):
-            target = targets.setdefault(path, Target(directory, False))
-        else:
-            raise InputError(display_path(path), "not part of a stack: no docker-compose.yml in its folder or above")
-        if is_dockerfile_name(os.path.basename(path)) and path not in target.extra_files:
-            target.extra_files.append(path)
-    return list(targets.values())
-
-
-def _services_of(doc: Optional[YamlFile]) -> List[Tuple[str, YNode, SourceFile]]:
-    if doc is None:
-        return []
-    services = doc.root.get("services")
-    if services is None or not services.is_map:
-        return []
-    return [(str(name), node, doc.source) for name, node in services.items()]
-
-
-def _build_contexts(compose: Optional[YamlFile], root: str) -> Dict[str, str]:
-    """Dockerfile path -> service, from each service's `build:`."""
-    found: Dict[str, str] = {}
-    for name, node, _ in _services_of(compose):
-        build = node.get("build")
-        if build is None:
-            continue
+        file, build = origin
         context_node = build.get("context") if build.is_map else build
         dockerfile_node = build.get("dockerfile") if build.is_map else None
         context = context_node.text() if context_node else None
         if context is None or "://" in context:
             continue
         dockerfile = (dockerfile_node.text() if dockerfile_node else None) or "Dockerfile"
-        found[os.path.normpath(os.path.join(root, context, dockerfile))] = name
+        base = os.path.dirname(file.source.path)
+        found[os.path.normpath(os.path.join(base, context, dockerfile))] = service.name
     return found
 
 
-def _discover_dockerfiles(root: str) -> List[str]:
-    """Dockerfiles at the stack root and one folder down (web/Dockerfile, app/Dockerfile)."""
-    found = []
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError as exc:
-        raise InputError(display_path(root), exc.strerror or str(exc)) from None
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_file() and is_dockerfile_name(entry.name):
-            found.append(entry.path)
-        elif entry.is_dir(follow_symlinks=False):
-            try:
-                children = sorted(os.scandir(entry.path), key=lambda e: e.name)
-            except OSError:
-                continue
-            found.extend(c.path for c in children if c.is_file() and is_dockerfile_name(c.name))
-    return found
+def _services(files: list[ComposeFile]) -> dict[str, Service]:
+    services: dict[str, Service] = {}
+    for file in files:
+        for name, node in file.services():
+            services.setdefault(name, Service(name)).parts.append((file, node))
+    return services
 
 
-def load_stack(target: Target, access: Optional[str] = None, stack_name: Optional[str] = None) -> Stack:
-    """Read every file of the stack; InputError if one cannot be read or parsed."""
-    root = target.root
-    compose = rancher = answers = None
-    if target.has_compose:
-        compose_path = _first_existing(root, COMPOSE_NAMES)
-        assert compose_path is not None
-        compose = load_yaml(compose_path)
-        rancher_path = _first_existing(root, RANCHER_NAMES)
-        rancher = load_yaml(rancher_path) if rancher_path else None
-        answers_path = os.path.join(root, ANSWERS_NAME)
-        answers = load_yaml(answers_path) if os.path.isfile(answers_path) else None
-
+def _stack_facts(root: str, answers: YamlFile | None, access: str | None,
+                 stack_name: str | None) -> tuple[str, str, str | None, str]:
+    """Name and access level, each with where it came from: option, answers file, or directory."""
     name, name_origin = os.path.basename(root.rstrip(os.sep)) or root, "directory name"
     access_origin = "--access"
     if answers is not None:
@@ -350,25 +404,27 @@ def load_stack(target: Target, access: Optional[str] = None, stack_name: Optiona
         name, name_origin = stack_name, "--stack"
     if access is None:
         access_origin = "unknown"
+    return name, name_origin, access, access_origin
 
-    services: Dict[str, Service] = {}
-    for svc_name, node, source in _services_of(compose):
-        services[svc_name] = Service(svc_name, Field(node, source), None)
-    for svc_name, node, source in _services_of(rancher):
-        field_ = Field(node, source)
-        if svc_name in services:
-            services[svc_name].rancher = field_
-        else:
-            services[svc_name] = Service(svc_name, None, field_)
 
-    paths = _discover_dockerfiles(root) if target.has_compose else []
-    paths += [p for p in target.extra_files if p not in paths]
-    contexts = _build_contexts(compose, root)
-    uses = []
-    for path in paths:
+def _dockerfile_uses(target: Target, services: dict[str, Service]) -> Iterator[DockerfileUse]:
+    """Each Dockerfile of the target, with the service built from it (by `build:`, else by folder)."""
+    contexts = _build_contexts(services)
+    for path in target.dockerfile_paths():
         service = contexts.get(os.path.normpath(path))
-        if service is None and os.path.dirname(path) != root:
+        if service is None and os.path.dirname(path) != target.root:
             folder = os.path.basename(os.path.dirname(path))
             service = folder if folder in services and services[folder].compose is not None else None
-        uses.append(DockerfileUse(parse_dockerfile(read_text(path)), service))
-    return Stack(root, name, name_origin, access, access_origin, compose, rancher, answers, uses, services)
+        yield DockerfileUse(parse_dockerfile(read_text(path)), service)
+
+
+def load_stack(target: Target, access: str | None = None, stack_name: str | None = None) -> Stack:
+    """Read every file of the stack; InputError if one cannot be read or parsed."""
+    files = [ComposeFile(load_yaml(path), "compose") for path in target.compose_paths()]
+    files += [ComposeFile(load_yaml(path), "rancher") for path in target.rancher_paths()]
+    answers_path = target.answers_path()
+    answers = load_yaml(answers_path) if answers_path else None
+    name, name_origin, access, access_origin = _stack_facts(target.root, answers, access, stack_name)
+    services = _services(files)
+    uses = list(_dockerfile_uses(target, services))
+    return Stack(target.root, name, name_origin, access, access_origin, files, answers, uses, services)

@@ -8,25 +8,25 @@ exist, so there it always applies to the next instruction line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
 
 from spin_audit.loader import SourceFile
 
 _COMMENT = re.compile(r"(?:^|\s)#\s*spin-audit:\s*ignore\[([^\]]*)\](.*)$", re.IGNORECASE)
 
 
-@dataclass
 class Suppression:
-    path: str  # as displayed
-    line: int  # where the comment is
-    target_line: Optional[int]  # the line it applies to
-    rules: Tuple[str, ...]
-    reason: str
-    used: bool = False
+    __slots__ = ("path", "line", "target_line", "rules", "reason", "used")
+
+    def __init__(self, path: str, line: int, target_line: int | None, rules: tuple[str, ...], reason: str):
+        self.path = path  # as displayed
+        self.line = line  # where the comment is
+        self.target_line = target_line  # the line it applies to
+        self.rules = rules
+        self.reason = reason
+        self.used = False
 
 
-def _next_code_line(lines: List[str], index: int) -> Optional[int]:
+def _next_code_line(lines: list[str], index: int) -> int | None:
     for later in range(index + 1, len(lines)):
         stripped = lines[later].strip()
         if stripped and not stripped.startswith("#"):
@@ -34,7 +34,7 @@ def _next_code_line(lines: List[str], index: int) -> Optional[int]:
     return None
 
 
-def find_suppressions(source: SourceFile, yaml_comments: bool) -> List[Suppression]:
+def find_suppressions(source: SourceFile, yaml_comments: bool) -> list[Suppression]:
     found = []
     for index, line in enumerate(source.lines):
         if "spin-audit" not in line:

@@ -1,4 +1,5 @@
-"""Fixtures for the spin-audit tests: write stacks to a temporary directory and run the CLI."""
+"""Fixtures for the spin-audit tests: write stacks to a temporary directory, render one from
+the current template, and run the CLI."""
 
 from __future__ import annotations
 
@@ -10,6 +11,22 @@ from typing import Callable, Dict, List, Optional, Union
 
 import pytest
 from spin_audit.cli import main
+
+from stackkit import minimal_answers
+
+# Every role, a global file system mount and a shared secret, on a public stack: the most the
+# template renders, and what the audit must find clean.
+EVERY_ROLE = minimal_answers(
+    stack_name="demo-nersc", fqdn="demo.nersc.gov", access="public", db_engine="postgres",
+    services=["web", "app", "api", "db", "kv", "util"],
+    gpfs_mounts=[{"service": "web", "host_path": "/global/cfs/cdirs/demo/static", "container_path": "/srv/static"}],
+    secrets={"api_key": ["app", "api"]})
+
+
+@pytest.fixture(scope="session")
+def rendered_stack(render) -> Path:
+    """A stack rendered by copier from the current template (not a copy that could go stale)."""
+    return render(EVERY_ROLE)
 
 
 @dataclass

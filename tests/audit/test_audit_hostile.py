@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +23,12 @@ def _billion_laughs() -> bytes:
     return text.encode()
 
 
+def _merge_chain() -> bytes:
+    """Each mapping merges the one before it: shallow text, deep once merged."""
+    lines = ["a0: &a0 {k: v}"] + [f"a{i}: &a{i} {{<<: *a{i - 1}, k{i}: v}}" for i in range(1, 3000)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 HOSTILE = {
     "binary": b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)),
     "not-utf8": b"version: '2'\nservices:\n  web:\n    image: caf\xe9:1\n",
@@ -34,6 +42,7 @@ HOSTILE = {
     "only-comments": b"# nothing here\n",
     "billion-laughs": _billion_laughs(),
     "recursive-alias": b"a: &a [*a]\n",
+    "merge-chain": _merge_chain(),
     "deep-nesting": b"a: " + b"[" * 50000 + b"]" * 50000 + b"\n",
     "deep-block-nesting": b"".join(b"  " * i + b"k:\n" for i in range(200)) + b"  " * 200 + b"v\n",
     "huge": b"version: '2'\n#" + b"x" * (MAX_FILE_BYTES + 10) + b"\n",
@@ -64,6 +73,16 @@ def test_hostile_yaml_ends_with_exit_2(cli, make_stack, name: str, target: str) 
     result = cli(make_stack(files))
     _assert_one_line_error(result, name)
     assert target in result.err
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_hostile_yaml_still_gives_a_document(cli, make_stack, name: str, fmt: str) -> None:
+    result = cli("--format", fmt, make_stack({"docker-compose.yml": HOSTILE[name]}))
+    assert result.code == 2 and result.err.count("\n") == 1
+    document = json.loads(result.out)
+    findings = document if fmt == "json" else document["runs"][0]["results"]
+    assert [f["rule" if fmt == "json" else "ruleId"] for f in findings] == ["SPIN001"]
 
 
 @pytest.mark.parametrize("content", [b"\x00\x01FROM x", b"FROM caf\xe9\n", b"FROM x\n" * 200_000])
@@ -169,11 +188,95 @@ def test_both_yaml_parsers_refuse_hostile_text(loader, name: str, text: str) -> 
     assert "\n" not in str(exc.value)
 
 
-def test_both_yaml_parsers_agree() -> None:
+def test_both_yaml_parsers_agree(rendered_stack: Path) -> None:
     fixtures = Path(__file__).resolve().parent / "fixtures"
-    for path in sorted(fixtures.glob("*/*.yml")):
+    for path in sorted(fixtures.glob("*/*.yml")) + sorted(rendered_stack.glob("*.yml")):
         source = SourceFile(str(path), path.name, path.read_text())
         fast, slow = parse_yaml(source, DEFAULT_LOADER).root, parse_yaml(source, PythonLoader).root
         assert fast.plain() == slow.plain()
         assert [(k, v.line, v.col, v.style, v.tag) for k, v in fast.items()] == [
             (k, v.line, v.col, v.style, v.tag) for k, v in slow.items()]
+
+
+def test_a_file_of_exactly_the_size_limit_is_read(cli, make_stack) -> None:
+    padding = b"#" * (MAX_FILE_BYTES - len(VALID) - 1) + b"\n"
+    at_limit = make_stack({"docker-compose.yml": VALID + padding}, "at-limit")
+    assert (at_limit / "docker-compose.yml").stat().st_size == MAX_FILE_BYTES
+    assert cli(at_limit).code == 0
+    over = make_stack({"docker-compose.yml": VALID + b"#" + padding}, "over")
+    result = cli(over)
+    assert result.code == 2 and f"file too large ({MAX_FILE_BYTES + 1} bytes" in result.err
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(cli, make_stack, monkeypatch) -> None:
+    import spin_audit.loader as loader
+
+    stack = make_stack({"docker-compose.yml": VALID})
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", len(VALID) - 1)
+    real_stat = loader.os.stat
+    monkeypatch.setattr(loader.os, "stat", lambda path: os.stat_result((*real_stat(path)[:6], 0, 0, 0, 0)))
+    result = cli(stack)
+    assert result.code == 2 and result.err.endswith(f"file too large (limit {len(VALID) - 1} bytes)\n")
+
+
+def test_an_os_error_while_reading_is_named_in_its_own_words(cli, make_stack, monkeypatch) -> None:
+    import spin_audit.loader as loader
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", args[0])
+
+    stack = make_stack({"docker-compose.yml": VALID})
+    monkeypatch.setattr(loader, "open", refuse, raising=False)
+    result = cli(stack)
+    assert result.code == 2 and result.err.endswith("docker-compose.yml: Permission denied\n"), result.err
+
+
+def _parses(text: str, loader=None):
+    try:
+        parse_yaml(SourceFile("/s/docker-compose.yml", "docker-compose.yml", text), loader)
+    except InputError as exc:
+        return str(exc)
+    return True
+
+
+@pytest.mark.parametrize("loader", [PythonLoader, DEFAULT_LOADER], ids=["python", "default"])
+def test_limits_hold_exactly_at_their_bounds(loader) -> None:
+    from spin_audit.loader import MAX_ALIASES, MAX_DEPTH
+
+    lists = MAX_DEPTH - 1  # under the top-level mapping
+    assert _parses("a: " + "[" * lists + "]" * lists + "\n", loader) is True
+    assert _parses("a: " + "[" * (lists + 1) + "]" * (lists + 1) + "\n", loader) == \
+        f"docker-compose.yml: refused: nested deeper than {MAX_DEPTH} levels"
+    aliases = "a: &a x\nb: [" + ", ".join(["*a"] * MAX_ALIASES) + "]\n"
+    assert _parses(aliases, loader) is True
+    assert _parses(aliases.replace("[*a", "[*a, *a"), loader) == \
+        f"docker-compose.yml: refused: more than {MAX_ALIASES} aliases"
+    # an alias that expands below its use: the levels add up
+    # aliases expanded: exactly MAX_NODES values built from few written ones
+    from spin_audit.loader import MAX_NODES
+
+    items, references = 99, (MAX_NODES - 3 - 99) // 100
+    padding = MAX_NODES - (3 + items + references * (items + 1))
+    many = ("a: &a [" + ", ".join(["x"] * items) + "]\nb: [" + ", ".join(["*a"] * references) + "]\n"
+            + "".join(f"p{i}: x\n" for i in range(padding)))
+    assert _parses(many, loader) is True
+    assert _parses(many + "extra: x\n", loader) == \
+        f"docker-compose.yml: aliases expand to more than {MAX_NODES} YAML nodes"
+
+    def deep(under: int) -> str:
+        return "a: &a " + "[" * 33 + "]" * 33 + "\nb: " + "[" * under + "*a" + "]" * under + "\n"
+
+    assert _parses(deep(MAX_DEPTH - 33), loader) is True
+    assert _parses(deep(MAX_DEPTH - 32), loader) == \
+        f"docker-compose.yml: line 1: nested deeper than {MAX_DEPTH} levels (or a recursive alias)"
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("version: '2'\nservices:\n  web:\n    image: a:1\n    image: b:1\n",
+     "docker-compose.yml: line 5: duplicate key 'image' (first at line 4)"),
+    ("version: '2'\nport: !!int eighty\n",
+     "docker-compose.yml: line 2: cannot read value: invalid literal for int() with base 10: 'eighty'"),
+    ("version: '2'\nservices: [a, b\n", "docker-compose.yml: line 3, column 1: invalid YAML: "),
+])
+def test_input_errors_say_where_and_why(text: str, reason: str) -> None:
+    assert _parses(text).startswith(reason)

@@ -28,16 +28,40 @@ def test_dockerfile_stages_users_and_continuations() -> None:
         "FROM evil:latest\n"
         "USER root\n"
         "EOF\n"
+        "\n"
+        "# the final stage\n"
         "FROM build AS final\n"
         "ARG UID=12345\n"
         "user ${UID}:6789\n"
         "FROM ${BASE}\n"
     )
     images = [(s.image, s.line, s.name) for s in parsed.stages]
-    assert images == [("python:3.12-slim", 4, "build"), ("build", 13, "final"), (None, 16, None)]
+    assert images == [("python:3.12-slim", 4, "build"), ("build", 15, "final"), (None, 18, None)]
     assert parsed.stages[1].parent is parsed.stages[0]
-    assert parsed.stages[1].final_user() == ("12345:6789", 15, True)
-    assert [i.keyword for i in parsed.instructions].count("RUN") == 2
+    assert parsed.stages[1].final_user() == ("12345:6789", 17, True)
+    assert [(i.keyword, i.line) for i in parsed.instructions] == [
+        ("ARG", 2), ("ARG", 3), ("FROM", 4), ("RUN", 5), ("RUN", 9), ("FROM", 15), ("ARG", 16), ("USER", 17),
+        ("FROM", 18)]
+    assert parsed.instructions[3].args == "apt-get update && apt-get install -y gcc"
+
+
+def test_dockerfile_blank_line_inside_a_continuation_does_not_end_it() -> None:
+    parsed = _dockerfile("FROM alpine:3.20\nUSER \\\n\n   root\n")
+    assert [(i.keyword, i.args) for i in parsed.instructions] == [("FROM", "alpine:3.20"), ("USER", "root")]
+    assert parsed.final.final_user() == ("root", 2, True)
+
+
+@pytest.mark.parametrize("line, variables", [
+    ("ENV A=1 B=2", {"A": "1", "B": "2"}),
+    ("ENV NAME web server", {"NAME": "web server"}),
+    ("ENV NAME web", {"NAME": "web"}),
+    ("ARG UID=501 GID", {"UID": "501", "GID": None}),
+    ('ENV DOUBLE="a" SINGLE=\'c\'', {"DOUBLE": "a", "SINGLE": "c"}),
+    ('ENV Q="', {"Q": '"'}),
+    ("ENV EMPTY=", {"EMPTY": ""}),
+])
+def test_dockerfile_assignments(line: str, variables: dict) -> None:
+    assert _dockerfile(f"FROM alpine:3.20\n{line}\n").stages[0].variables == variables
 
 
 def test_dockerfile_user_inherited_from_the_parent_stage() -> None:

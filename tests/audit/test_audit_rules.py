@@ -7,6 +7,7 @@ stack with the fix. `line` is where the finding must point.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 import pytest
@@ -91,6 +92,11 @@ CASES = [
                                       "      request_line: /healthz\n"},
          {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
                            "      request_line: GET \"/healthz\" \"HTTP/1.0\"\n"}, line=6, path=RC),
+    Case("SPIN113", {DC: "web:\n  image: nginx:1.27\n  cap_drop: [ALL]\n"},
+         {DC: "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n"}, line=1),
+    Case("SPIN113", {**svc(BASE), RC: ".catalog:\n  name: x\nweb:\n  scale: 1\n"},
+         {**svc(BASE), RC: "version: '2'\ncatalog:\n  name: x\nservices:\n  web:\n    scale: 1\n"},
+         line=1, path=RC, id="rancher"),
     Case("SPIN112", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
                                       "      strategy: restart\n"},
          {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
@@ -136,6 +142,8 @@ CASES = [
          line=9, id="normalised"),
     Case("SPIN307", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/a/../b/c:/d:ro\n'),
          svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/b/c:/d:ro\n'), line=9),
+    Case("SPIN309", svc(BASE + "    volumes:\n      - ../data:/data\n"),
+         svc(BASE + "    volumes:\n      - /srv/data:/data\n"), line=8),
     Case("SPIN308", svc(BASE + "    volumes:\n      - web.mystack:/data\n"),
          svc(BASE + "    volumes:\n      - web.mystack:/data\n",
              "volumes:\n  web.mystack:\n    driver: rancher-nfs\n    external: true\n"), line=8),
@@ -292,3 +300,266 @@ def test_every_file_system_root_in_the_facts_is_too_shallow(root: str, make_stac
     forbidden = any(root == home or root.startswith(home + "/") for home in HOME_ROOTS)
     assert ("SPIN305" if forbidden else "SPIN306") in shallow
     assert "SPIN306" not in deeper and ("SPIN305" in deeper) == forbidden
+
+
+SECRET = svc(BASE + '    user: "501:124"\n    secrets:\n      - source: mystack.pw\n        target: pw\n'
+                    "        uid: '501'\n{mode}", "secrets:\n  mystack.pw:\n    external: true\n")[DC]
+
+
+@pytest.mark.parametrize("mode, message", [
+    ("", "service 'web': secret 'mystack.pw' has mode 0444 (the default)"),
+    ("        mode: '0444'\n", "service 'web': secret 'mystack.pw' has mode 0444"),
+    ("        mode: '0440'\n", "service 'web': secret 'mystack.pw' has mode 0440"),
+    ("        mode: '0404'\n", "service 'web': secret 'mystack.pw' has mode 0404"),
+    ("        mode: '0200'\n", "service 'web': secret 'mystack.pw' has mode 0200"),
+    ("        mode: '0o644'\n", "service 'web': secret 'mystack.pw' has mode 0644"),
+    ("        mode: 'rw'\n", "service 'web': secret 'mystack.pw' mode 'rw' is not an octal file mode"),
+    ("        mode: '0400'\n", None),
+    ("        mode: '400'\n", None),
+    ("        mode: '0600'\n", None),
+    ("        mode: 0400\n", None),  # YAML's octal 256 is still 0400 (SPIN110 asks to quote it)
+], ids=lambda value: repr(value))
+def test_every_secret_mode(make_stack, audit_json, mode: str, message) -> None:
+    """Rancher's default mode is 0444; only the owner may read a secret."""
+    findings = audit_json(make_stack({DC: SECRET.format(mode=mode)})).findings
+    hits = [(f["message"], f["line"]) for f in findings if f["rule"] == "SPIN604"]
+    assert hits == ([(message, 12 if mode else 9)] if message else [])
+
+
+@pytest.mark.parametrize("port, rules", [
+    ('"80:8080"', {"SPIN501"}),
+    ('"443:8443"', {"SPIN501"}),
+    ('"79-81:8080"', {"SPIN501"}),  # a host range covering 80
+    ('"440-450:8440-8450"', {"SPIN501"}),
+    ('"1-100:8000-8099"', {"SPIN501"}),
+    ('"81-442:8081-8442"', {"SPIN502"}),  # between 80 and 443: closed, not the proxy's
+    ('"60000-60050:8000-8050"', set()),
+    ('"60040-60051:8040-8051"', {"SPIN502"}),  # one port past the open range
+    ('"50000:8080"', set()),
+    ('"8080:8080"', set()),
+    ('"5432:5432"', set()),
+    ('"9000:9000"', {"SPIN502"}),
+    ('"60040:80"', {"SPIN504"}),
+    ('"60040:1023"', {"SPIN504"}),
+    ('"60040:1024"', set()),
+    ('"60040-60041:1023-1024"', {"SPIN504"}),
+    ('"8080"', {"SPIN503"}),
+    ('"127.0.0.1::8080"', {"SPIN503"}),
+    ('"0:8080"', {"SPIN506"}),
+    ('"60040:65536"', {"SPIN506"}),
+    ('"60041-60040:8080"', {"SPIN506"}),
+    ('"60040:8080/sctp"', {"SPIN506"}),
+    ('"60040:8080/udp"', set()),
+    ('"[::1]:60040:8080"', set()),
+    ('"[::1]:80:8080"', {"SPIN501"}),
+    ('"a:b:c:d"', {"SPIN506"}),
+])
+def test_every_port_shape(make_stack, audit_json, port: str, rules: set) -> None:
+    findings = audit_json(make_stack(svc(BASE + f"    ports:\n      - {port}\n"))).findings
+    assert {f["rule"] for f in findings if f["rule"].startswith("SPIN5")} == rules
+    assert all(f["line"] == 8 for f in findings if f["rule"].startswith("SPIN5"))
+
+
+@pytest.mark.parametrize("access, port, rules", [
+    ("public", '"5432:5432"', {"SPIN505"}),
+    ("public", '"50000-50010:8000-8010"', {"SPIN505"}),
+    ("public", '"8080:8080"', set()),
+    ("public", '"60040:8080"', set()),
+    ("authenticated", '"5432:5432"', set()),
+    ("private", '"50000:8080"', set()),
+])
+def test_internal_ports_on_public_stacks(make_stack, audit_json, access: str, port: str, rules: set) -> None:
+    findings = audit_json(make_stack(svc(BASE + f"    ports:\n      - {port}\n")), "--access", access).findings
+    assert {f["rule"] for f in findings if f["rule"].startswith("SPIN5")} == rules
+
+
+@pytest.mark.parametrize("path, rules", [
+    ("/global", {"SPIN306"}),
+    ("/global/x", {"SPIN306"}),  # one level below /global
+    ("/global/x/y", set()),
+    ("/global/cfs", {"SPIN306"}),
+    ("/global/cfs/cdirs", {"SPIN306"}),
+    ("/global/cfs/cdirs/proj", set()),
+    ("/global/cfs/cdirs/proj/app", set()),
+    ("/global/homes/f/fred", {"SPIN305"}),
+    ("/global/homes", {"SPIN305"}),
+    ("/global/cfs/cdirs/proj/../../../homes/f", {"SPIN305", "SPIN307"}),
+    ("/globalx/data", set()),
+    ("/srv/global/x", set()),
+])
+def test_global_mount_depth(make_stack, audit_json, path: str, rules: set) -> None:
+    findings = audit_json(make_stack(_global_mount(path))).findings
+    assert {f["rule"] for f in findings if f["rule"].startswith("SPIN3")} == rules
+
+
+def test_stack_name_finding_points_where_the_name_came_from(make_stack, audit_json) -> None:
+    files = {**svc(BASE), ".copier-answers.yml": "access: public\nstack_name: also_bad\n"}
+    by_option = [f for f in audit_json(make_stack(files), "--stack", "Bad_Name").findings if f["rule"] == "SPIN702"]
+    assert [(Path(f["path"]).name, f["line"]) for f in by_option] == [(DC, 1)]
+    assert "(from --stack)" in by_option[0]["message"]
+
+
+@pytest.mark.parametrize("key, hint", [
+    ("healthcheck", "Docker's healthcheck is compose 2.1+; Rancher 1.6 uses `health_check:`"),
+    ("deploy", "`deploy` is compose v3 (swarm) only"),
+    ("imagee", "did you mean `image`?"),
+    ("zzzz", "remove the key, or use the Rancher 1.6 equivalent"),
+])
+def test_unknown_key_hints(make_stack, audit_json, key: str, hint: str) -> None:
+    findings = audit_json(make_stack(svc(BASE + f"    {key}: x\n"))).findings
+    (finding,) = [f for f in findings if f["rule"] == "SPIN102"]
+    assert finding["hint"].startswith(hint)
+
+
+@pytest.mark.parametrize("dockerfile", [
+    "ARG BASE\nFROM ${BASE}\n",
+    "FROM python:3.12 AS build\nRUN true\nFROM build\n",
+    "FROM golang:1.23 AS build\nFROM scratch\nCOPY --from=build /app /app\n",
+])
+def test_base_images_that_cannot_float(make_stack, audit_json, dockerfile: str) -> None:
+    """A build argument without default, an earlier stage and scratch are not unpinned images."""
+    result = audit_json(make_stack({**svc(BASE), "Dockerfile": dockerfile}), "--fail-on", "info")
+    assert result.findings == [] and result.code == 0
+
+
+@pytest.mark.parametrize("devices", ["", " []", " ~", " {}"])
+def test_no_devices_is_no_device(make_stack, audit_json, devices: str) -> None:
+    assert "SPIN205" not in audit_json(make_stack(svc(BASE + f"    devices:{devices}\n"))).rules
+
+
+def test_malformed_secret_entries_are_only_type_errors(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack(svc(BASE + "    secrets:\n      - [a]\n      - 3\n      - ~\n"))).findings
+    assert {f["rule"] for f in findings} == {"SPIN103", "SPIN110"}  # no secret rule judges them
+
+
+@pytest.mark.parametrize("source, fires", [
+    ("mystack.", True), ("mystack.pw", False), ("web.mystack.", True), ("web.mystack.pw", False),
+    ("mystack", True), ("other.mystack.pw", True)])
+def test_secret_names_need_a_file_name(make_stack, audit_json, source: str, fires: bool) -> None:
+    compose = svc(BASE + f"    secrets:\n      - source: {source}\n        target: pw\n        mode: '0400'\n",
+                  f"secrets:\n  {source}:\n    external: true\n")
+    assert ("SPIN602" in audit_json(make_stack(compose)).rules) == fires
+
+
+@pytest.mark.parametrize("volume", ["{source: ../data, target: /data}", "{source: /global/x, target: /d}"])
+def test_long_form_volumes_without_a_type_are_judged_by_their_source(make_stack, audit_json, volume: str) -> None:
+    rules = audit_json(make_stack(svc(BASE + f"    volumes:\n      - {volume}\n"))).rules
+    assert ("SPIN309" if "../" in volume else "SPIN306") in rules
+
+
+def test_a_boolean_secret_mode_is_read_as_a_boolean_not_a_number(make_stack, audit_json) -> None:
+    compose = svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n        mode: true\n",
+                  "secrets:\n  mystack.pw:\n    external: true\n")
+    findings = audit_json(make_stack(compose)).findings
+    assert [(f["rule"], f["message"]) for f in findings] == [
+        ("SPIN110", "service 'web': `secrets[0].mode: true` is read as a boolean; Rancher expects a string"),
+        ("SPIN604", "service 'web': secret 'mystack.pw' mode 'true' is not an octal file mode")]
+
+
+def test_a_nested_unknown_key_names_where_it_sits(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack(svc(BASE + "    logging:\n      driver: json-file\n      opts: {}\n"))).findings
+    (finding,) = [f for f in findings if f["rule"] == "SPIN102"]
+    assert finding["message"] == "service 'web': key `opts` is not accepted in `logging`"
+
+
+def test_a_placeholder_secret_owner_beside_a_numeric_user(make_stack, audit_json) -> None:
+    compose = svc(BASE + '    user: "501:124"\n    secrets:\n      - source: mystack.pw\n        target: pw\n'
+                         "        uid: UserID\n        gid: '124'\n        mode: '0400'\n",
+                  "secrets:\n  mystack.pw:\n    external: true\n")
+    findings = [f for f in audit_json(make_stack(compose)).findings if f["rule"] == "SPIN605"]
+    assert [f["message"] for f in findings] == ["service 'web': secret uid 'UserID' is not a numeric id"]
+
+
+def test_a_global_mount_below_an_unknown_variable_is_not_called_shallow(make_stack, audit_json) -> None:
+    rules = audit_json(make_stack(_global_mount("/global/${PROJECT_DIR}"))).rules
+    assert "SPIN306" not in rules and "SPIN301" not in rules  # global, with a numeric user
+    assert "SPIN306" in audit_json(make_stack(_global_mount("/global/${PROJECT_DIR:-x}"))).rules
+
+
+@pytest.mark.parametrize("args, answers, origin", [
+    (("--access", "public"), None, "--access"), ((), "access: public\n", ".copier-answers.yml")])
+def test_read_write_public_mount_says_where_access_came_from(make_stack, audit_json, args, answers, origin) -> None:
+    files = svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n')
+    if answers:
+        files[".copier-answers.yml"] = answers
+    (finding,) = [f for f in audit_json(make_stack(files), *args).findings if f["rule"] == "SPIN303"]
+    assert finding["message"].endswith(f"read-write on a public stack (access from {origin})")
+
+
+@pytest.mark.parametrize("interval, fires", [(0, True), (99, True), (100, False), (2000, False)])
+def test_health_check_times_below_100_look_like_seconds(make_stack, audit_json, interval, fires) -> None:
+    files = {**svc(BASE), RC: f"version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
+                              f"      interval: {interval}\n"}
+    assert ("SPIN109" in audit_json(make_stack(files)).rules) == fires
+
+
+@pytest.mark.parametrize("value, hint", [
+    ("retain_ip: 5", "write a boolean"), ("retain_ip: 'true'", "write true or false without quotes"),
+    ("cap_add: CHOWN", "write a YAML list (one `- item` per line)")])
+def test_type_hints_say_what_to_write(make_stack, audit_json, value: str, hint: str) -> None:
+    files = {**svc(BASE), RC: f"version: '2'\nservices:\n  web:\n    {value}\n"}
+    (finding,) = [f for f in audit_json(make_stack(files)).findings if f["rule"] == "SPIN103"]
+    assert finding["hint"] == hint
+
+
+GALLERY = Path(__file__).resolve().parent / "fixtures" / "gallery.json"
+
+
+def _shown(finding: dict) -> str:
+    """A finding as the text report shows it (the file by its name), hint included."""
+    return (f"{Path(finding['path']).name}:{finding['line']}:{finding['column']}: {finding['rule']} "
+            f"[{finding['severity']}] {finding['message']} | hint: {finding['hint']}")
+
+
+def test_every_case_reads_exactly_as_the_gallery(make_stack, audit_json) -> None:
+    """What a user reads for each case that breaks a rule: every finding of that rule, message and
+    hint included. After changing a message on purpose, rewrite the gallery with
+    `SPIN_AUDIT_WRITE_GALLERY=1 pytest tests/audit/test_audit_rules.py -k gallery` and review its diff."""
+    import json
+    import os
+
+    seen = {}
+    for case in CASES:
+        result = audit_json(make_stack(case.fires, f"case{len(seen)}/mystack"), *case.args)
+        seen[_case_id(case)] = [_shown(f) for f in result.findings if f["rule"] == case.rule]
+    if os.environ.get("SPIN_AUDIT_WRITE_GALLERY"):
+        GALLERY.write_text(json.dumps(seen, indent=1, ensure_ascii=False) + "\n")
+    assert seen == json.loads(GALLERY.read_text())
+
+
+@pytest.mark.parametrize("value, fires", [
+    ("true", True), ("'yes'", True), ("'on'", True), ("'1'", True), ("'True'", True),
+    ("false", False), ("'no'", False), ("'off'", False), ("'0'", False)])
+def test_what_rancher_takes_as_privileged(make_stack, audit_json, value: str, fires: bool) -> None:
+    assert ("SPIN203" in audit_json(make_stack(svc(BASE + f"    privileged: {value}\n"))).rules) == fires
+
+
+@pytest.mark.parametrize("key", ["network_mode", "net", "pid", "ipc", "uts"])
+def test_every_host_namespace_key(make_stack, audit_json, key: str) -> None:
+    assert "SPIN204" in audit_json(make_stack(svc(BASE + f"    {key}: host\n"))).rules
+
+
+def test_top_level_networks_volumes_and_secrets_are_format_2(make_stack, audit_json) -> None:
+    top = "networks:\n  front: {}\nvolumes:\n  web.mystack: {}\nsecrets:\n  mystack.pw:\n    external: true\n"
+    assert "SPIN105" not in audit_json(make_stack(svc(BASE, top))).rules
+
+
+def test_a_secret_without_uid_is_owned_by_root(make_stack, audit_json) -> None:
+    compose = svc(BASE + '    user: "501:124"\n    secrets:\n      - source: mystack.pw\n        target: pw\n'
+                         "        mode: '0400'\n", "secrets:\n  mystack.pw:\n    external: true\n")
+    messages = [f["message"] for f in audit_json(make_stack(compose)).findings if f["rule"] == "SPIN605"]
+    assert messages == ["service 'web' runs as uid 501 but secret 'mystack.pw' is owned by uid 0"]
+
+
+@pytest.mark.parametrize("image, rules", [
+    ("localhost/app:1.0", {"SPIN401"}), ("registry.spin.nersc.gov/p/app:1.0", set()),
+    ("myorg/app:1.0", set()), ("docker.io/myorg/app:1.0", set())])
+def test_registry_hosts(make_stack, audit_json, image: str, rules: set) -> None:
+    findings = audit_json(make_stack(svc(f"    image: {image}\n    cap_drop: [ALL]\n"))).findings
+    assert {f["rule"] for f in findings if f["rule"].startswith("SPIN4")} == rules
+
+
+def test_a_date_where_a_string_belongs(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack(svc(BASE + "    hostname: 2018-01-01\n"))).findings
+    assert [f["message"] for f in findings if f["rule"] == "SPIN110"] == [
+        "service 'web': `hostname: 2018-01-01` is read as a date; Rancher expects a string"]

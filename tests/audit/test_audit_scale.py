@@ -59,9 +59,40 @@ def test_findings_of_one_rule_are_capped_and_counted(cli, make_stack) -> None:
     caps = "".join(f"      - CAP{i}  # spin-audit: ignore[SPIN202] hostile\n" if i % 2 else f"      - CAP{i}\n"
                    for i in range(extra))
     compose = f"version: '2'\nservices:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    cap_add:\n{caps}"
-    result = cli("--format", "json", make_stack({"docker-compose.yml": compose}))
-    findings = json.loads(result.out)
+    stack = make_stack({"docker-compose.yml": compose})
+    findings = json.loads(cli("--format", "json", stack).out)
     assert {f["rule"] for f in findings} == {"SPIN202"}, "suppressions past the cap still count as used"
-    assert len(findings) == MAX_FINDINGS_PER_RULE // 2 + 1
-    assert findings[-1]["message"] == f"{extra // 2 - MAX_FINDINGS_PER_RULE // 2} more SPIN202 findings in this " \
-                                      "stack are not listed"
+    listed = MAX_FINDINGS_PER_RULE // 2
+    assert len(findings) == listed + 1 and not any("omitted" in f for f in findings[:-1])
+    assert findings[-1]["omitted"] == extra // 2 - listed
+    assert findings[-1]["message"] == f"{extra // 2 - listed} more SPIN202 findings in this stack are not listed " \
+                                      f"(at most {MAX_FINDINGS_PER_RULE} per rule)"
+    summary = cli(stack).out.splitlines()[-1]
+    assert summary == (f"spin-audit: {extra // 2} findings ({extra // 2} errors, 0 warnings, 0 info) in 1 stack, "
+                       f"{extra // 2 - listed} of them not listed; {extra // 2} suppressed")
+
+
+def _breaches(count: int) -> str:
+    caps = "".join(f"      - CAP{i}\n" for i in range(count))
+    return f"version: '2'\nservices:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    cap_add:\n{caps}"
+
+
+def test_3000_findings_are_counted_as_3000_in_every_format(cli, make_stack) -> None:
+    stack = make_stack({"docker-compose.yml": _breaches(3000)})
+    text = cli(stack)
+    assert text.code == 1
+    assert text.out.splitlines()[-1] == ("spin-audit: 3000 findings (3000 errors, 0 warnings, 0 info) in 1 stack, "
+                                         "2000 of them not listed")
+    assert text.out.count(": SPIN202 [error] ") == 1001
+    findings = json.loads(cli("--format", "json", stack).out)
+    assert sum(f.get("omitted", 1) for f in findings) == 3000
+    results = json.loads(cli("--format", "sarif", stack).out)["runs"][0]["results"]
+    assert sum(r.get("properties", {}).get("omitted", 1) for r in results) == 3000
+
+
+def test_a_breach_just_under_the_cap_is_listed_in_full(cli, make_stack) -> None:
+    from spin_audit.engine import MAX_FINDINGS_PER_RULE
+
+    findings = json.loads(cli("--format", "json", make_stack({"docker-compose.yml": _breaches(
+        MAX_FINDINGS_PER_RULE)})).out)
+    assert len(findings) == MAX_FINDINGS_PER_RULE and not any("omitted" in f for f in findings)

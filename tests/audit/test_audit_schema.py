@@ -54,8 +54,9 @@ def _services(path: Path) -> dict:
 
 @pytest.mark.parametrize("stack", ["myportal", "rendered"])
 @pytest.mark.parametrize("name", ["docker-compose.yml", "rancher-compose.yml"])
-def test_fixtures_validate_with_jsonschema(stack: str, name: str) -> None:
-    jsonschema.Draft4Validator(SCHEMA).validate(_services(FIXTURES / stack / name))
+def test_fixtures_validate_with_jsonschema(request, stack: str, name: str) -> None:
+    folder = request.getfixturevalue("rendered_stack") if stack == "rendered" else FIXTURES / stack
+    jsonschema.Draft4Validator(SCHEMA).validate(_services(folder / name))
 
 
 def _load(text: str) -> YamlFile:

@@ -86,3 +86,10 @@ def test_comment_text_inside_a_value_is_not_a_suppression(cli, make_stack) -> No
         "    image: nginx:1.27", "    image: nginx:1.27\n    labels:\n      note: 'a#spin-audit: ignore[SPIN202] x'")
     (stack / "docker-compose.yml").write_text(text)
     assert cli(stack).code == 1
+
+
+def test_a_dockerfile_argument_that_looks_like_a_comment_suppresses_nothing(cli, make_stack) -> None:
+    stack = make_stack({"docker-compose.yml": STACK.format(comment=""),
+                        "web/Dockerfile": "FROM alpine\nRUN echo x  # spin-audit: ignore[SPIN801] not a comment\n"})
+    findings = json.loads(cli("--format", "json", "--fail-on", "info", stack).out)
+    assert "SPIN801" in [f["rule"] for f in findings] and "SPIN903" not in [f["rule"] for f in findings]

@@ -47,7 +47,8 @@ def test_no_documents_at_all() -> None:
 def test_document_errors_name_their_line() -> None:
     with pytest.raises(InputError) as caught:
         parse_yaml_documents(_source("a: 1\n---\nb: [\n"))
-    assert caught.value.line == 4 and caught.value.reason.startswith("invalid YAML: line 4")
+    assert caught.value.line == 4 and caught.value.reason.startswith("invalid YAML: ")
+    assert str(caught.value).startswith("m.yaml: line 4, column 1: invalid YAML")
     with pytest.raises(InputError) as caught:
         parse_yaml_documents(_source("a: 1\n---\nb: 1\nb: 2\n"))
     assert caught.value.line == 4 and "duplicate key 'b' (first at line 3)" in caught.value.reason
@@ -64,7 +65,7 @@ def test_single_document_parser_is_unchanged() -> None:
         parse_yaml(_source("a: 1\n---\nb: 2\n"))
     with pytest.raises(InputError) as caught:
         parse_yaml(_source("a: [\n"))
-    assert caught.value.line == 2 and caught.value.reason.startswith("invalid YAML: line 2, column 1")
+    assert caught.value.line == 2 and caught.value.column == 1 and caught.value.reason.startswith("invalid YAML: ")
 
 
 # ---- what is Kubernetes input

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional, Tuple
+from collections.abc import Iterator
 
 from spin_audit.loader import YNode
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 TRUE_WORDS = ("true", "yes", "on", "1")
 
 
-def truthy(node: Optional[YNode]) -> bool:
+def truthy(node: YNode | None) -> bool:
     """True for `true`, and for the strings Rancher would also take as true."""
     if node is None or not node.is_scalar:
         return False
@@ -18,7 +22,7 @@ def truthy(node: Optional[YNode]) -> bool:
     return isinstance(node.value, str) and node.value.strip().lower() in TRUE_WORDS
 
 
-def path_text(path: Tuple[Any, ...]) -> str:
+def path_text(path: tuple[Any, ...]) -> str:
     """('secrets', 0, 'uid') -> 'secrets[0].uid'."""
     out = ""
     for part in path:
@@ -40,7 +44,7 @@ def shown(node: YNode, limit: int = 60) -> str:
     return repr(text)
 
 
-def walk_scalars(node: YNode, path: Tuple[Any, ...] = ()) -> Iterator[Tuple[Tuple[Any, ...], YNode]]:
+def walk_scalars(node: YNode, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], YNode]]:
     if node.is_map:
         for key, child in node.items():
             yield from walk_scalars(child, path + (key,))

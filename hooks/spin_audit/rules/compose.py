@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import difflib
 import re
-from typing import Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
-from spin_audit.loader import YamlFile, YNode
+from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Location, Severity, rule
 from spin_audit.rules.common import path_text, shown, walk_scalars
 from spin_audit.schema import Problem, json_type, service_keys, validate_service
-from spin_audit.stack import Field, Stack
+from spin_audit.stack import CATALOG_KEYS, Field, Stack
 
 E, W = Severity.ERROR, Severity.WARNING
 
 COMPOSE_TOP_KEYS = ("version", "services", "volumes", "networks", "secrets")
-RANCHER_TOP_KEYS = ("version", "services", ".catalog")
+RANCHER_TOP_KEYS = ("version", "services") + CATALOG_KEYS
+# Format 1 service keys that Rancher converts to their format 2 form (net: network_mode, ...).
+FORMAT_1_KEYS = ("net", "log_driver", "log_opt", "dockerfile")
 KEY_HINTS = {
     "healthcheck": "Docker's healthcheck is compose 2.1+; Rancher 1.6 uses `health_check:` in rancher-compose.yml "
     "(port, interval, response_timeout in milliseconds)",
@@ -33,20 +34,16 @@ REQUEST_LINE = re.compile(
 STRATEGIES = ("none", "recreate", "recreateOnQuorum")
 
 
-def _compose_files(stack: Stack) -> Iterator[YamlFile]:
-    for doc in (stack.compose, stack.rancher):
-        if doc is not None:
-            yield doc
-
-
-def _schema_problems(stack: Stack) -> List[Tuple[str, Field, Problem]]:
-    """Schema problems of every service mapping in both files, computed once per stack."""
+def _schema_problems(stack: Stack) -> list[tuple[str, Field, Problem]]:
+    """Schema problems of every service mapping in every file, computed once per stack."""
     if "schema" not in stack.cache:
         found = []
         for service in stack.services.values():
-            for part in (service.compose, service.rancher):
-                if part is not None and part.node.is_map:
-                    found += [(service.name, part, p) for p in validate_service(part.node)]
+            for file, node in service.parts:
+                if node.is_map:
+                    found += [(service.name, Field(node), p) for p in validate_service(node)
+                              if not (file.format == 1 and p.kind == "unknown-key" and p.path == (p.key,)
+                                      and p.key in FORMAT_1_KEYS)]
         stack.cache["schema"] = found
     return stack.cache["schema"]
 
@@ -63,16 +60,17 @@ def _is_yaml_retyped(problem: Problem) -> bool:
       help="""Rancher 1.6 reads compose format 1 and 2 only and rejects `version: "3"`. A file without
       `version` is read as the old v1 format, in which `services:` is taken as a service name.""")
 def compose_version(stack: Stack) -> Iterator[Hit]:
-    for doc in _compose_files(stack):
-        display = doc.source.display
-        node = doc.root.get("version")
+    for file in stack.files:
+        display = file.display
+        node = file.root.get("version")
         if node is None:
-            yield Hit(Location(display, 1), f"{display} has no `version`: Rancher reads it as compose format v1")
+            if file.format == 2 and not file.catalog_only:
+                yield Hit(Location(display, 1), f"{file.name} has no `version`: Rancher reads it as compose format 1, "
+                                                "where `services` would be a service")
         elif not node.is_scalar or node.value is None:
-            yield Hit(Location(display, node.line, node.col), "`version` must be the string '2'")
+            yield Hit(node.at(), "`version` must be the string '2'")
         elif str(node.value).strip() != "2" and not (node.is_plain and str(node.raw).strip() == "2"):
-            yield Hit(Location(display, node.line, node.col),
-                      f"compose version {shown(node)} is not supported by Rancher 1.6 (only '2')")
+            yield Hit(node.at(), f"compose version {shown(node)} is not supported by Rancher 1.6 (only '2')")
 
 
 @rule("SPIN102", "unknown-key", E,
@@ -89,6 +87,8 @@ def unknown_key(stack: Stack) -> Iterator[Hit]:
         key = str(problem.key)
         where = part.at(problem.node, key=True)
         if len(problem.path) == 1:
+            import difflib  # only for a misspelt key: not worth its import time on every run
+
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
             hint = KEY_HINTS.get(key) or (f"did you mean `{close[0]}`?" if close else None)
             yield Hit(where, f"service '{service}': key `{key}` is not accepted by Rancher 1.6", service, hint)
@@ -143,43 +143,43 @@ def value_type(stack: Stack) -> Iterator[Hit]:
       `volumes`, `secrets` and `networks` are mappings of names too. rancher-compose.yml has the same
       `services` shape.""")
 def compose_structure(stack: Stack) -> Iterator[Hit]:
-    for doc in _compose_files(stack):
-        display, root = doc.source.display, doc.root
-        services = root.get("services")
-        if services is None:
-            if doc is stack.compose:
-                yield Hit(Location(display, 1), f"{display} has no `services`")
-            continue
-        if not services.is_map or not services.value:
-            yield Hit(Location(display, services.line, services.col),
-                      "`services` must be a mapping of service names" + ("" if services.is_map else
-                                                                          f", found {shown(services)}"))
-            continue
-        for name, node in services.items():
+    for file in stack.files:
+        display, root = file.display, file.root
+        if file.format == 2:
+            services = root.get("services")
+            if services is None:
+                if file.role == "compose":
+                    yield Hit(Location(display, 1), f"{file.name} has no `services`")
+                continue
+            if not services.is_map or not services.value:
+                yield Hit(services.at(), "`services` must be a mapping of service names" + (
+                    "" if services.is_map else f", found {shown(services)}"))
+                continue
+        for name, node in file.services():
             if not node.is_map:
-                yield Hit(Location(display, node.key_line, node.key_col),
-                          f"service '{name}' must be a mapping of keys, found {shown(node)}", str(name))
-        if doc is stack.compose:
+                yield Hit(node.at(key=True), f"service '{name}' must be a mapping of keys, found {shown(node)}", name)
+        if file.role == "compose" and file.format == 2:
             for key in ("volumes", "secrets", "networks"):
                 node = root.get(key)
                 if node is not None and not node.is_map and node.value is not None:
-                    yield Hit(Location(display, node.line, node.col), f"top-level `{key}` must be a mapping")
+                    yield Hit(node.at(), f"top-level `{key}` must be a mapping")
 
 
 @rule("SPIN105", "unknown-top-level-key", W,
       title="Unknown top-level key",
       hint="docker-compose.yml takes version, services, volumes, networks, secrets at the top",
       help="""Compose format 2 as Rancher 1.6 reads it has only `version`, `services`, `volumes`,
-      `networks` and `secrets` (a Rancher extension) at the top of docker-compose.yml, and `version`
-      and `services` in rancher-compose.yml. Anything else is ignored at best; often it is a service
-      indented one level too little.""")
+      `networks` and `secrets` (a Rancher extension) at the top of docker-compose.yml, and `version`,
+      `services` and a catalog entry's `catalog` (or `.catalog`) in rancher-compose.yml. Anything else
+      is ignored at best; often it is a service indented one level too little.""")
 def unknown_top_level_key(stack: Stack) -> Iterator[Hit]:
-    for doc in _compose_files(stack):
-        allowed = COMPOSE_TOP_KEYS if doc is stack.compose else RANCHER_TOP_KEYS
-        for key, node in doc.root.items():
+    for file in stack.files:
+        if file.format == 1:
+            continue  # every top-level key is a service (SPIN113)
+        allowed = COMPOSE_TOP_KEYS if file.role == "compose" else RANCHER_TOP_KEYS
+        for key, node in file.root.items():
             if str(key) not in allowed:
-                yield Hit(Location(doc.source.display, node.key_line, node.key_col),
-                          f"top-level key `{key}` is not part of compose format 2 for Rancher")
+                yield Hit(node.at(key=True), f"top-level key `{key}` is not part of compose format 2 for Rancher")
 
 
 @rule("SPIN106", "build-not-image", E,
@@ -219,12 +219,12 @@ def restart_policy(stack: Stack) -> Iterator[Hit]:
       typo or a renamed service.""")
 def rancher_only_service(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
-        if service.compose is None and service.rancher is not None:
-            yield Hit(service.location, f"service '{service.name}' is not defined in docker-compose.yml",
-                      service.name)
+        if service.compose is None:
+            where = " or ".join(f.name for f in stack.compose_files) or "a docker-compose file"
+            yield Hit(service.location, f"service '{service.name}' is not defined in {where}", service.name)
 
 
-def _health_checks(stack: Stack) -> Iterator[Tuple[str, Field]]:
+def _health_checks(stack: Stack) -> Iterator[tuple[str, Field]]:
     for service in stack.services.values():
         found = service.get("health_check")
         if found is not None and found.node.is_map:
@@ -256,21 +256,20 @@ def health_check_units(stack: Stack) -> Iterator[Hit]:
 def yaml_retyped_value(stack: Stack) -> Iterator[Hit]:
     reported = set()
 
-    def hit(part: Field, node: YNode, message: str, service: Optional[str] = None) -> Iterator[Hit]:
+    def hit(part: Field, node: YNode, message: str, service: str | None = None) -> Iterator[Hit]:
         if id(node) not in reported:
             reported.add(id(node))
             yield Hit(part.at(node), message, service, f"quote it: '{node.raw}'")
 
-    for doc in _compose_files(stack):
-        version = doc.root.get("version")
+    for file in stack.files:
+        version = file.root.get("version")
         if version is not None and version.is_plain and isinstance(version.value, (int, float)):
-            yield from hit(Field(version, doc.source), version,
+            yield from hit(Field(version), version,
                            f"`version: {version.raw}` is read as a number; Rancher wants the string '2'")
     for service in stack.services.values():
-        for part in (service.compose, service.rancher):
-            if part is None:
-                continue
-            for path, node in walk_scalars(part.node):
+        for _, mapping in service.parts:
+            part = Field(mapping)
+            for path, node in walk_scalars(mapping):
                 if not node.is_plain or isinstance(node.value, (str, bool)) or node.value is None:
                     continue
                 if ":" in str(node.raw) and isinstance(node.value, (int, float)):
@@ -315,3 +314,19 @@ def health_check_strategy(stack: Stack) -> Iterator[Hit]:
         if node is not None and node.text() not in STRATEGIES:
             yield Hit(found.at(node), f"service '{name}': health_check strategy {shown(node)} is unknown", name)
 
+
+
+@rule("SPIN113", "compose-format-1", W,
+      title="Compose file in format 1",
+      hint="add `version: '2'` at the top and indent the services under `services:`",
+      help="""A compose file without `version` and without `services` is format 1: every top-level key
+      is a service. Rancher 1.6 still reads it, and spin-audit judges each of those services, but format 1
+      has no top-level `secrets` or `volumes`, so Rancher secrets and Rancher NFS volumes cannot be
+      declared in it, and Spin's recipes and this template use format 2.""")
+def compose_format_1(stack: Stack) -> Iterator[Hit]:
+    for file in stack.files:
+        if file.format == 1:
+            names = [name for name, _ in file.services()]
+            listed = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            yield Hit(Location(file.display, 1), f"{file.name} is compose format 1 (no `version`, services at the "
+                                                 f"top level: {listed or 'none'})")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from spin_audit.registry import Hit, Location, Severity, rule
 from spin_audit.rules.images import parse_image

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from spin_audit.facts import FILE_SYSTEM_ROOTS, GLOBAL_MOUNT_CAPABILITIES, HOME_ROOTS
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.stack import Stack
 
 E, W = Severity.ERROR, Severity.WARNING
-
 
 
 def _under(path: str, root: str) -> bool:
@@ -31,6 +30,8 @@ def global_mount_user(stack: Stack) -> Iterator[Hit]:
         if user is None:
             yield Hit(mounts[0].location, f"service '{service.name}' mounts {mounts[0].path} but sets no `user`",
                       service.name)
+        elif not user.known:
+            continue  # `${UID}` without a default: only `rancher up` knows
         elif not user.numeric:
             assert found is not None
             yield Hit(found.at(), f"service '{service.name}' mounts the global file system as user "
@@ -111,6 +112,8 @@ def global_mount_too_shallow(stack: Stack) -> Iterator[Hit]:
         for mount in service.global_mounts:
             if any(_under(mount.path, root) for root in HOME_ROOTS):
                 continue  # SPIN305 says it better
+            if not mount.exact:
+                continue  # a variable without default may make the path deeper
             if mount.path in FILE_SYSTEM_ROOTS or mount.path.count("/") <= 2:
                 yield Hit(mount.location, f"service '{service.name}' mounts {mount.path}, a file-system root",
                           service.name)
@@ -138,8 +141,28 @@ def global_mount_dotdot(stack: Stack) -> Iterator[Hit]:
       `rancher volume create --driver rancher-nfs <service>.<stack>`.""")
 def volume_undeclared(stack: Stack) -> Iterator[Hit]:
     declared = stack.top_map("volumes")
+    format_1 = {file.display for file in stack.files if file.format == 1}  # no top-level volumes to declare in
     for service in stack.services.values():
         for mount in service.mounts:
-            if mount.kind == "volume" and "$" not in mount.source and mount.source not in declared:
+            if mount.kind == "volume" and mount.exact and mount.source not in declared and \
+                    mount.node.path not in format_1:
                 yield Hit(mount.location, f"service '{service.name}' uses volume '{mount.source}', which is not "
                                           "declared under top-level `volumes`", service.name)
+
+
+@rule("SPIN309", "bind-mount-relative", E,
+      title="Relative host path mounted",
+      hint="bake the files into the image, or use a Rancher secret, a Rancher NFS volume or an absolute "
+           "/global/cfs/... path",
+      help="""docker-compose resolves `./data` or `../data` next to the compose file on your machine, but
+      `rancher up` sends the compose file to Rancher, which resolves the path on the Spin node that runs
+      the container (and `~` to that node's home). The files beside your compose file are not there, so
+      the container sees an empty directory that Docker creates on the node, and a different one on each
+      node.""")
+def bind_mount_relative(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        for mount in service.mounts:
+            if mount.is_relative:
+                yield Hit(mount.location, f"service '{service.name}' mounts the relative path '{mount.source}': "
+                                          "Rancher resolves it on the Spin node, not next to the compose file",
+                          service.name)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from spin_audit.facts import DOCKER_HUB_HOSTS, SPIN_REGISTRIES
+from spin_audit.interpolation import UNKNOWN, expand
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.stack import Service, Stack
 
@@ -22,20 +22,32 @@ _REFERENCE = re.compile(
 )
 
 
-@dataclass
 class ImageRef:
-    registry: Optional[str]  # None: Docker Hub
-    path: str
-    tag: Optional[str]
-    digest: Optional[str]
+    __slots__ = ("registry", "path", "tag", "digest")
+
+    def __init__(self, registry: str | None, path: str, tag: str | None, digest: str | None):
+        self.registry = registry  # None: Docker Hub
+        self.path = path
+        self.tag = tag
+        self.digest = digest
 
     @property
     def floating(self) -> bool:
         """No digest and no tag or `latest`: whatever was pushed last."""
         return self.digest is None and self.tag in (None, "latest")
 
+    @property
+    def registry_known(self) -> bool:
+        """False when a variable without default decides the registry (`${REGISTRY}/app`)."""
+        return UNKNOWN not in (self.registry or self.path.split("/")[0])
 
-def parse_image(text: str) -> Optional[ImageRef]:
+    @property
+    def tag_known(self) -> bool:
+        """False when a variable without default decides the tag (`app:${TAG}`, `${IMAGE}`)."""
+        return UNKNOWN not in (self.tag or "") + self.path.rsplit("/", 1)[-1]
+
+
+def parse_image(text: str) -> ImageRef | None:
     """Split a Docker image reference; None if it is not one."""
     match = _REFERENCE.match(text)
     if not match:
@@ -50,13 +62,12 @@ def parse_image(text: str) -> Optional[ImageRef]:
 
 
 def _image(service: Service):
+    """The image's field and reference, variables at their defaults (see ImageRef.*_known)."""
     found = service.get("image")
     if found is None or not found.node.is_scalar or not isinstance(found.node.value, str):
         return None, None
-    text = found.node.value.strip()
-    if "$" in text:  # interpolated at `rancher up`: cannot be judged here
-        return found, None
-    return found, parse_image(text)
+    text = expand(found.node.value.strip(), UNKNOWN)
+    return found, parse_image(text) if text is not None else None
 
 
 def _pulls_always(service: Service) -> bool:
@@ -72,7 +83,7 @@ def _pulls_always(service: Service) -> bool:
 def image_registry(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         found, ref = _image(service)
-        if ref is None or ref.registry is None:
+        if ref is None or ref.registry is None or not ref.registry_known:
             continue
         if ref.registry.split(":")[0] not in DOCKER_HUB_HOSTS + SPIN_REGISTRIES:
             yield Hit(found.at(), f"service '{service.name}' pulls from registry {ref.registry}, which Spin does "
@@ -88,7 +99,7 @@ def image_registry(stack: Stack) -> Iterator[Hit]:
 def image_latest_not_pulled(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         found, ref = _image(service)
-        if ref is not None and ref.floating and not _pulls_always(service):
+        if ref is not None and ref.tag_known and ref.floating and not _pulls_always(service):
             what = "has no tag (so it is :latest)" if ref.tag is None else "uses :latest"
             yield Hit(found.at(), f"service '{service.name}' image {found.node.value!r} {what} without label "
                                   f"{PULL_LABEL}: always", service.name)
@@ -103,7 +114,7 @@ def image_latest_not_pulled(stack: Stack) -> Iterator[Hit]:
 def image_latest(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         found, ref = _image(service)
-        if ref is not None and ref.floating and _pulls_always(service):
+        if ref is not None and ref.tag_known and ref.floating and _pulls_always(service):
             what = "has no tag" if ref.tag is None else "uses :latest"
             yield Hit(found.at(), f"service '{service.name}' image {found.node.value!r} {what}", service.name)
 
@@ -133,6 +144,7 @@ def image_invalid(stack: Stack) -> Iterator[Hit]:
         node = found.node
         if not isinstance(node.value, str):
             continue  # wrong type: SPIN103/SPIN110
-        if "$" not in node.value and parse_image(node.value.strip()) is None:
+        _, ref = _image(service)
+        if ref is None and UNKNOWN not in (expand(node.value.strip(), UNKNOWN) or ""):  # unknown parts: unjudged
             yield Hit(found.at(), f"service '{service.name}' image {node.value!r} is not a valid image reference",
                       service.name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from spin_audit.facts import SERVICE_ROLES
 from spin_audit.registry import Hit, Location, Severity, rule
@@ -35,9 +35,9 @@ def service_name(stack: Stack) -> Iterator[Hit]:
       labels without the TLD (foo.jgi.doe.gov -> foo-jgi-doe). `rancher up` takes the directory name
       unless `--stack` is given.""")
 def stack_name(stack: Stack) -> Iterator[Hit]:
-    if stack.compose is None or STACK_NAME.match(stack.name):
+    if not stack.compose_files or STACK_NAME.match(stack.name):
         return
-    where = Location(stack.compose.source.display, 1)
+    where = Location(stack.compose_files[0].display, 1)
     if stack.name_origin == ANSWERS_NAME and stack.answers is not None:
         node = stack.answers.root.get("stack_name")
         if node is not None:

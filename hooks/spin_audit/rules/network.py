@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
 from spin_audit.facts import INTERNAL_PORTS, PROXY_PORTS, PUBLIC_PORTS, spans_text
+from spin_audit.interpolation import expand, split_outside_variables
 from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.rules.common import shown, truthy
@@ -15,18 +15,30 @@ from spin_audit.stack import Field, Service, Stack
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 _RANGE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
+Span = tuple[int, int]
+VARIABLE = "variable"  # a port part that a variable without default decides
+# A port part is a Span, VARIABLE, or (host only) None: no host port written.
 
 
-@dataclass
 class PortSpec:
-    node: YNode
-    field: Field
-    text: str
-    host: Optional[Tuple[int, int]]  # None: Docker picks a random host port
-    container: Tuple[int, int]
+    __slots__ = ("node", "text", "host", "container")
+
+    def __init__(self, node: YNode, text: str, host: Span | str | None, container: Span | str):
+        self.node = node
+        self.text = text
+        self.host = host  # None: Docker picks a random host port
+        self.container = container
+
+    @property
+    def host_span(self) -> Span | None:
+        return self.host if isinstance(self.host, tuple) else None
+
+    @property
+    def container_span(self) -> Span | None:
+        return self.container if isinstance(self.container, tuple) else None
 
 
-def _range(text: str) -> Optional[Tuple[int, int]]:
+def _range(text: str) -> Span | None:
     match = _RANGE.match(text.strip())
     if not match:
         return None
@@ -35,32 +47,38 @@ def _range(text: str) -> Optional[Tuple[int, int]]:
     return (low, high) if 1 <= low <= high <= 65535 else None
 
 
-def parse_port(text: str) -> Optional[Tuple[Optional[Tuple[int, int]], Tuple[int, int]]]:
-    """`[ip:][host:]container[/proto]` with single ports or ranges -> (host, container)."""
-    spec, _, proto = text.strip().partition("/")
-    if proto and proto.lower() not in ("tcp", "udp"):
+def _part(text: str) -> Span | str | None:
+    """One port or range, its variables at their defaults; VARIABLE if one has none; None if invalid."""
+    value = expand(text)
+    return VARIABLE if value is None else _range(value)
+
+
+def parse_port(text: str) -> tuple[Span | str | None, Span | str] | None:
+    """`[ip:][host:]container[/proto]` with single ports, ranges or `${VAR}`s -> (host, container)."""
+    pieces = split_outside_variables(text.strip(), "/")
+    spec, proto = pieces[0], "/".join(pieces[1:])
+    if len(pieces) > 2 or (proto and (expand(proto) or "tcp").lower() not in ("tcp", "udp")):
         return None
     if spec.startswith("["):  # [ipv6]:host:container
         end = spec.find("]")
         if end < 0 or spec[end + 1: end + 2] != ":":
             return None
-        spec = spec[end + 2:]
-        parts = [""] + spec.split(":")
+        parts = [""] + split_outside_variables(spec[end + 2:], ":")
     else:
-        parts = spec.split(":")
+        parts = split_outside_variables(spec, ":")
     if len(parts) > 3 or not parts[-1]:
         return None
-    container = _range(parts[-1])
+    container = _part(parts[-1])
     if container is None:
         return None
     host_text = parts[-2] if len(parts) >= 2 else ""
     if not host_text:
         return None, container
-    host = _range(host_text)
+    host = _part(host_text)
     return (host, container) if host is not None else None
 
 
-def _port_text(node: YNode) -> Optional[str]:
+def _port_text(node: YNode) -> str | None:
     if node.is_plain and node.raw is not None:
         return node.raw  # what was meant, even if YAML read `22:22` as a number
     if isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
@@ -68,24 +86,24 @@ def _port_text(node: YNode) -> Optional[str]:
     return None
 
 
-def _ports(service: Service) -> Iterator[Tuple[Field, YNode, Optional[PortSpec]]]:
+def _ports(service: Service) -> Iterator[tuple[Field, YNode, PortSpec | None]]:
     found = service.get("ports")
     if found is None:
         return
     for node in found.node.seq():
         text = _port_text(node)
-        if text is None or "$" in text:
+        if text is None:
             continue
         parsed = parse_port(text)
-        spec = PortSpec(node, found, text, parsed[0], parsed[1]) if parsed else None
+        spec = PortSpec(node, text, parsed[0], parsed[1]) if parsed else None
         yield found, node, spec
 
 
-def _overlaps(span: Tuple[int, int], sets: Tuple[Tuple[int, int], ...]) -> bool:
+def _overlaps(span: tuple[int, int], sets: tuple[tuple[int, int], ...]) -> bool:
     return any(low <= span[1] and span[0] <= high for low, high in sets)
 
 
-def _outside(span: Tuple[int, int], sets: Tuple[Tuple[int, int], ...]) -> List[int]:
+def _outside(span: tuple[int, int], sets: tuple[tuple[int, int], ...]) -> list[int]:
     """The first ports of `span` not covered by `sets` (at most a few, for the message)."""
     missing = []
     port = span[0]
@@ -96,7 +114,7 @@ def _outside(span: Tuple[int, int], sets: Tuple[Tuple[int, int], ...]) -> List[i
     return missing
 
 
-def _span(span: Tuple[int, int]) -> str:
+def _span(span: tuple[int, int]) -> str:
     return str(span[0]) if span[0] == span[1] else f"{span[0]}-{span[1]}"
 
 
@@ -108,8 +126,9 @@ def _span(span: Tuple[int, int]) -> str:
 def host_port_80_443(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for found, node, spec in _ports(service):
-            if spec and spec.host and any(spec.host[0] <= p <= spec.host[1] for p in PROXY_PORTS):
-                yield Hit(found.at(node), f"service '{service.name}' publishes host port {_span(spec.host)} "
+            host = spec.host_span if spec else None
+            if host and any(host[0] <= p <= host[1] for p in PROXY_PORTS):
+                yield Hit(found.at(node), f"service '{service.name}' publishes host port {_span(host)} "
                                           f"('{spec.text}'): 80 and 443 belong to the reverse proxy", service.name)
 
 
@@ -122,11 +141,12 @@ def host_port_80_443(stack: Stack) -> Iterator[Hit]:
 def host_port_closed(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for found, node, spec in _ports(service):
-            if spec is None or spec.host is None:
+            host = spec.host_span if spec else None
+            if host is None:
                 continue
-            if any(spec.host[0] <= p <= spec.host[1] for p in PROXY_PORTS):
+            if any(host[0] <= p <= host[1] for p in PROXY_PORTS):
                 continue  # SPIN501
-            missing = _outside(spec.host, PUBLIC_PORTS + INTERNAL_PORTS)
+            missing = _outside(host, PUBLIC_PORTS + INTERNAL_PORTS)
             if missing:
                 yield Hit(found.at(node), f"service '{service.name}' publishes host port "
                                           f"{', '.join(map(str, missing))}, which Spin's firewall does not open",
@@ -143,8 +163,9 @@ def host_port_random(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for found, node, spec in _ports(service):
             if spec is not None and spec.host is None:
+                container = _span(spec.container_span) if spec.container_span else repr(spec.text)
                 yield Hit(found.at(node), f"service '{service.name}' publishes container port "
-                                          f"{_span(spec.container)} on a random host port", service.name)
+                                          f"{container} on a random host port", service.name)
 
 
 @rule("SPIN504", "container-port-privileged", W,
@@ -155,12 +176,14 @@ def host_port_random(stack: Stack) -> Iterator[Hit]:
 def container_port_privileged(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for found, node, spec in _ports(service):
-            if spec is not None and spec.container[0] < 1024:
+            container = spec.container_span if spec else None
+            if container is not None and container[0] < 1024:
                 yield Hit(found.at(node), f"service '{service.name}' listens on container port "
-                                          f"{_span(spec.container)}, below 1024", service.name)
+                                          f"{_span(container)}, below 1024", service.name)
         exposed = service.get("expose")
         for node in exposed.node.seq() if exposed else []:
-            span = _range(str(node.value)) if isinstance(node.value, (str, int)) else None
+            text = expand(str(node.value)) if isinstance(node.value, (str, int)) else None
+            span = _range(text) if text is not None else None
             if span is not None and span[0] < 1024:
                 yield Hit(exposed.at(node), f"service '{service.name}' exposes container port {_span(span)}, "
                                             "below 1024", service.name)
@@ -176,8 +199,9 @@ def host_port_internal_on_public(stack: Stack) -> Iterator[Hit]:
         return
     for service in stack.services.values():
         for found, node, spec in _ports(service):
-            if spec and spec.host and _overlaps(spec.host, INTERNAL_PORTS) and not _overlaps(spec.host, PUBLIC_PORTS):
-                yield Hit(found.at(node), f"service '{service.name}' publishes host port {_span(spec.host)}, "
+            host = spec.host_span if spec else None
+            if host and _overlaps(host, INTERNAL_PORTS) and not _overlaps(host, PUBLIC_PORTS):
+                yield Hit(found.at(node), f"service '{service.name}' publishes host port {_span(host)}, "
                                           "reachable only inside NERSC", service.name)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
+from spin_audit.interpolation import expand
 from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Location, Severity, rule
 from spin_audit.stack import Field, Service, Stack
@@ -15,19 +15,20 @@ E, W = Severity.ERROR, Severity.WARNING
 
 SECRET_NAME = re.compile(r"PASSW(?:OR)?D|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL", re.I)
 NOT_A_VALUE_SUFFIXES = ("_FILE", "_PATH", "_DIR")
-VARIABLE_ONLY = re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$")
 FLAG_WORDS = ("yes", "no", "true", "false", "on", "off", "0", "1", "y", "n")
 DEFAULT_MODE = 0o444
 
 
-@dataclass
 class SecretUse:
-    service: Service
-    field: Field
-    node: YNode  # the list item
-    source: Optional[str]
+    __slots__ = ("service", "field", "node", "source")
 
-    def part(self, key: str) -> Optional[YNode]:
+    def __init__(self, service: Service, field: Field, node: YNode, source: str | None):
+        self.service = service
+        self.field = field
+        self.node = node  # the list item
+        self.source = source
+
+    def part(self, key: str) -> YNode | None:
         return self.node.get(key) if self.node.is_map else None
 
     @property
@@ -35,7 +36,7 @@ class SecretUse:
         return self.field.at(self.part("source") or self.node)
 
 
-def secret_uses(stack: Stack) -> List[SecretUse]:
+def secret_uses(stack: Stack) -> list[SecretUse]:
     if "secret_uses" not in stack.cache:
         uses = []
         for service in stack.services.values():
@@ -50,15 +51,15 @@ def secret_uses(stack: Stack) -> List[SecretUse]:
     return stack.cache["secret_uses"]
 
 
-def _users(stack: Stack) -> Dict[str, List[str]]:
-    users: Dict[str, List[str]] = {}
+def _users(stack: Stack) -> dict[str, list[str]]:
+    users: dict[str, list[str]] = {}
     for use in secret_uses(stack):
         if use.source and use.service.name not in users.setdefault(use.source, []):
             users[use.source].append(use.service.name)
     return users
 
 
-def split_secret_name(stack: Stack, source: str) -> Optional[Tuple[Optional[str], str]]:
+def split_secret_name(stack: Stack, source: str) -> tuple[str | None, str] | None:
     """'<service>.<stack>.<file>' -> (service, file); '<stack>.<file>' -> (None, file); else None."""
     middle = f".{stack.name}."
     if source.startswith(middle[1:]) and len(source) > len(middle) - 1:
@@ -71,7 +72,7 @@ def split_secret_name(stack: Stack, source: str) -> Optional[Tuple[Optional[str]
     return None
 
 
-def _environment(service: Service) -> Iterator[Tuple[str, Optional[str], YNode, Field]]:
+def _environment(service: Service) -> Iterator[tuple[str, str | None, YNode, Field]]:
     found = service.get("environment")
     if found is None:
         return
@@ -97,13 +98,12 @@ def secret_in_environment(stack: Stack) -> Iterator[Hit]:
         for key, value, node, found in _environment(service):
             if not SECRET_NAME.search(key) or key.upper().endswith(NOT_A_VALUE_SUFFIXES):
                 continue
-            if value is None or not value.strip():
-                continue
-            text = value.strip()
-            if text.startswith("/run/secrets/") or VARIABLE_ONLY.match(text) or text.lower() in FLAG_WORDS:
-                continue
+            text = expand(value.strip()) if value is not None else None
+            if not text or text.startswith("/run/secrets/") or text.lower() in FLAG_WORDS:
+                continue  # unset, a variable without default, a file path, or a flag
+            what = "a literal default" if "${" in value else "a literal value"
             yield Hit(found.at(node, key=node.is_scalar and found.node.is_map),
-                      f"service '{service.name}' sets {key} to a literal value in `environment`", service.name)
+                      f"service '{service.name}' sets {key} to {what} in `environment`", service.name)
 
 
 @rule("SPIN602", "secret-name", W,
@@ -148,7 +148,7 @@ def secret_target(stack: Stack) -> Iterator[Hit]:
                                             f"'{target.text()}', not '{parts[1]}'", use.service.name)
 
 
-def _mode(node: Optional[YNode]) -> Optional[int]:
+def _mode(node: YNode | None) -> int | None:
     if node is None:
         return DEFAULT_MODE
     if isinstance(node.value, int) and not isinstance(node.value, bool):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from spin_audit.facts import ALLOWED_CAPABILITIES
+from spin_audit.interpolation import expand
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.rules.common import shown, truthy
 from spin_audit.stack import Stack
 
 E = Severity.ERROR
 
-HOST_NAMESPACE_KEYS = ("network_mode", "pid", "ipc", "uts")
+HOST_NAMESPACE_KEYS = ("network_mode", "net", "pid", "ipc", "uts")  # `net` is format 1's network_mode
 
 
 @rule("SPIN201", "cap-drop-all", E,
@@ -59,13 +60,13 @@ def privileged(stack: Stack) -> Iterator[Hit]:
 @rule("SPIN204", "host-namespace", E,
       title="Service shares a host namespace",
       hint="remove the setting; publish ports with `ports:` instead of host networking",
-      help="""`network_mode: host`, `pid: host`, `ipc: host` and `uts: host` share the Spin node's
-      namespaces with the container; Spin refuses them.""")
+      help="""`network_mode: host` (`net: host` in compose format 1), `pid: host`, `ipc: host` and
+      `uts: host` share the Spin node's namespaces with the container; Spin refuses them.""")
 def host_namespace(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for key in HOST_NAMESPACE_KEYS:
             found = service.get(key)
-            if found is not None and (found.node.text() or "").strip().lower() == "host":
+            if found is not None and (expand(found.node.text() or "") or "").strip().lower() == "host":
                 yield Hit(found.at(), f"service '{service.name}' uses the host's namespace: `{key}: host`",
                           service.name)
 
