@@ -358,3 +358,15 @@ def test_spin_audit_finds_nothing_in_what_is_rendered(stacks, name):
     from stack_checks import assert_audit_clean
 
     assert_audit_clean(stacks[name], fail_on="info")
+
+
+@pytest.mark.parametrize("key", ["app_base_image", "db_image", "kv_image"])
+def test_images_from_rancher_16s_registry_name_are_refused_on_kubernetes(template_repo, tmp_path, key):
+    from copier import run_copy
+
+    answers = minimal_answers(platform="rancher2", services=["app", "db", "kv"], **{key: "registry.spin.nersc.gov/genome/x:1.2.3"})
+    with pytest.raises(ValueError, match=rf"question '{key}': rancher2: use registry.nersc.gov"):
+        run_copy(str(template_repo), tmp_path / "s", data=answers, defaults=True, quiet=True, unsafe=False)
+    assert not (tmp_path / "s").exists()
+    answers[key] = "registry.nersc.gov/genome/x:1.2.3"
+    run_copy(str(template_repo), tmp_path / "t", data=answers, defaults=True, quiet=True, unsafe=False)

@@ -103,6 +103,10 @@ def valid_answers(draw):
             optional={"read_only": st.booleans() if access != "public" else st.just(True)}),
             max_size=3, unique_by=lambda mount: (mount["service"], mount["container_path"])))
         answers["gpfs_mounts"] = mounts
+    if kubernetes:  # the NERSC registry under the name Spin on Kubernetes pulls from
+        for key in ("app_base_image", "db_image", "kv_image"):
+            if key in answers:
+                answers[key] = answers[key].replace("registry.spin.nersc.gov/", "registry.nersc.gov/")
     # On Kubernetes a file name is also a Secret's name (with - for _): no part may start or end with - or _.
     secret_file = r"[a-z0-9]{1,8}(\.[a-z]{1,4})?" if kubernetes else r"[a-z0-9][a-z0-9_.-]{0,20}"
     answers["secrets"] = draw(st.dictionaries(st.from_regex(secret_file, fullmatch=True),
