@@ -115,6 +115,7 @@ def test_questions_that_do_not_apply_are_not_asked(template_repo, tmp_path):
     s.question("services").keys(SPACE, DOWN, SPACE, DOWN, DOWN, SPACE, ENTER)  # web, app off; db on
     s.question("db_engine").keys(DOWN, DOWN, DOWN, ENTER)  # mongodb
     s.question("db_image").shows("mongo:8.0").type("")
+    s.question("db_nersc_access").shows("(y/N)").type("y")  # a private stack may open its database
     s.question("run_as_uid").type("501")
     s.question("run_as_gid").type("124")
     s.question("gpfs_mounts").type("")
@@ -126,6 +127,7 @@ def test_questions_that_do_not_apply_are_not_asked(template_repo, tmp_path):
     assert "web_exposure" not in s.asked and "app_port" not in s.asked and "kv_image" not in s.asked
     answers = yaml.safe_load((tmp_path / "dbonly" / ".copier-answers.yml").read_text())
     assert answers["services"] == ["db"] and answers["db_engine"] == "mongodb" and answers["ci"] == "none"
+    assert answers["db_nersc_access"] is True
     assert not (tmp_path / "dbonly" / "web").exists()
 
 

@@ -297,7 +297,7 @@ def test_util_is_a_cronjob_that_dumps_the_database(stacks):
     pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
     (container,) = pod["containers"]
-    assert container["command"][:2] == ["sh", "-c"] and "pg_dump --host=db" in container["command"][2]
+    assert container["command"][:2] == ["sh", "-c"] and "pg_dumpall --host=db" in container["command"][2]
     # Kubernetes expands $(VAR) in commands and turns $$ into $, as compose does.
     assert "$$(date -u +%Y%m%dT%H%M%SZ)" in container["command"][2]
     assert {m["mountPath"] for m in container["volumeMounts"]} == {"/backup", "/run/secrets"}
@@ -347,7 +347,7 @@ def test_makefile_creates_each_secret_idempotently_from_its_file(stacks, tmp_pat
     assert ("kubectl --context production --namespace tracker-dev create secret generic tracker.api-token "
             "--from-file=api_token=secrets/api_token --dry-run=client --output=yaml | "
             "kubectl --context production --namespace tracker-dev apply --filename=-") in out
-    assert "create secret generic tracker.mysql-root-password --from-file=mysql_root_password=secrets/mysql_root_password" in out
+    assert "create secret generic db.tracker.mysql-root-password --from-file=mysql_root_password=secrets/mysql_root_password" in out
     # A missing file stops before kubectl runs.
     result = subprocess.run(["make", "secrets", "KUBECTL=echo kubectl"], cwd=stack, capture_output=True, text=True)
     assert result.returncode != 0 and "missing secrets/" in result.stderr and "kubectl" not in result.stdout

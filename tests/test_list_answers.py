@@ -89,11 +89,14 @@ def test_short_mounts_are_refused_by_the_same_rules(render, tmp_path, mounts, ru
     assert not (tmp_path / "out").exists() and fits(str(error.value))
 
 
-def test_a_writable_short_mount_needs_a_stack_that_is_not_public(render, tmp_path):
-    with pytest.raises(ValueError, match="#1: public: must be read-only"):
-        render({**BASE, "access": "public", "gpfs_mounts": f"util:{DUMP}:/dump:rw"}, dst=tmp_path / "out")
+def test_a_writable_short_mount_of_a_public_service_needs_a_stack_that_is_not_public(render, tmp_path):
+    with pytest.raises(ValueError, match="#1: public: app must be read-only"):
+        render({**BASE, "access": "public", "services": ["app", "util"], "gpfs_mounts": f"app:{DUMP}:/dump:rw"},
+               dst=tmp_path / "out")
     stack = render({**BASE, "access": "public", "gpfs_mounts": f"util:{DUMP}:/dump"})
     assert f"{DUMP}:/dump:ro" in (stack / "docker-compose.yml").read_text()
+    stack = render({**BASE, "access": "public", "gpfs_mounts": f"util:{DUMP}:/dump:rw"})  # util serves no one
+    assert f"{DUMP}:/dump:rw" in (stack / "docker-compose.yml").read_text()
 
 
 @pytest.mark.parametrize("secrets, rule", [

@@ -65,7 +65,7 @@ def test_secrets_come_from_ignored_files(portal):
     code, out = make_n(portal, "secrets")
     assert code == 0
     assert "rancher --env prod-cattle secret create app.myportal.django_key secrets/django_key" in out
-    assert "rancher --env prod-cattle secret create myportal.postgres_password secrets/postgres_password" in out
+    assert "rancher --env prod-cattle secret create db.myportal.postgres_password secrets/postgres_password" in out
     assert "/secrets/" in (portal / ".gitignore").read_text()
     subprocess.run(["git", "init", "-q"], cwd=portal, check=True)
     for path in ("secrets/postgres_password", "secrets/django_key"):

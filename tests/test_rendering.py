@@ -79,7 +79,8 @@ def test_every_role_together(render):
         assert services[role]["user"] == "501:124" and "cap_add" not in services[role]
     assert services["db"]["cap_add"] == ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
     assert "user" not in services["db"]
-    assert services["util"]["labels"] == {"cron.schedule": "0 0 9 * * *", "io.rancher.container.start_once": "true"}
+    assert services["util"]["labels"] == {"cron.schedule": "0 0 9 * * *", "io.rancher.container.start_once": "true",
+                                          "io.rancher.container.pull_image": "always"}  # postgres:17-alpine moves
     assert "/global/cfs/cdirs/p/dumps:/dumps:rw" in services["util"]["volumes"]
     assert "/dumps/everything-" in services["util"]["command"][2]
     assert services["web"]["volumes"] == ["/global/cfs/cdirs/p/www:/www:ro"]
@@ -101,9 +102,9 @@ def test_secret_names_follow_the_convention(render):
     stack = render(minimal_answers(stack_name="myportal", services=["web", "app", "db", "util"], db_engine="mysql",
                                    secrets={"private_key": ["web", "app"], "django_key": ["app"]}))
     names = secret_names(stack)
-    assert names["db"] == ["myportal.mysql_password", "myportal.mysql_root_password"]
-    assert names["util"] == ["myportal.mysql_root_password"]  # shared with db: no service prefix
-    assert names["app"] == ["app.myportal.django_key", "myportal.mysql_password", "myportal.private_key"]
+    assert names["db"] == ["db.myportal.mysql_password", "db.myportal.mysql_root_password"]
+    assert names["util"] == ["db.myportal.mysql_root_password"]  # the database's: named after db, whoever reads it
+    assert names["app"] == ["app.myportal.django_key", "db.myportal.mysql_password", "myportal.private_key"]
     assert names["web"] == ["myportal.private_key"]
     top = compose(stack)["secrets"]
     assert set(top) == {name for group in names.values() for name in group}
@@ -165,7 +166,7 @@ def test_stack_readme_has_tags_dns_secrets_and_steps(render):
     assert ("owner:fred, staff-owner:wilma, group:genome, staff-group:isg, fqdn:portal.jgi.doe.gov, requires:gpfs"
             in readme)
     assert "portal.jgi.doe.gov.  CNAME  lb.reverse-proxy.prod-cattle.stable.spin.nersc.org." in readme
-    assert "rancher --env prod-cattle secret create portal-jgi-doe.postgres_password secrets/postgres_password" in readme
+    assert "rancher --env prod-cattle secret create db.portal-jgi-doe.postgres_password secrets/postgres_password" in readme
     assert "rancher --env prod-cattle volume create --driver rancher-nfs db.portal-jgi-doe" in readme
     assert "namei -m /global/cfs/cdirs/genome/ref" in readme and "o+x" in readme
     for step in ("docker build", "docker push", "up -d --stack portal-jgi-doe", "--confirm-upgrade", "--rollback"):
@@ -239,4 +240,4 @@ def test_util_job_is_valid_shell(render, engine):
     assert subprocess.run(["sh", "-n", "-c", script]).returncode == 0
     assert "/dumps" in script
     if engine:
-        assert "/run/secrets/" in script and "-mtime +14 -delete" in script
+        assert "/run/secrets/" in script and "-mtime +13 -delete" in script  # backup_keep_days 14

@@ -136,4 +136,4 @@ def test_message_after_update_names_what_to_create(stack, capsys):
     assert "Spin stack mystack is updated" in message
     assert "git diff docker-compose.yml" in message
     assert "rancher --env dev-cattle volume create --driver rancher-nfs util.mystack" in message
-    assert "rancher --env dev-cattle secret create mystack.postgres_password secrets/postgres_password" in message
+    assert "rancher --env dev-cattle secret create db.mystack.postgres_password secrets/postgres_password" in message

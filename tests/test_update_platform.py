@@ -11,6 +11,9 @@ from copier import run_copy, run_update
 
 from stackkit import ROOT, commit_tagged, git, load_example, minimal_answers, snapshot_template
 
+# The questions this release adds, with the answers an update gives a stack that never had them.
+NEW_ANSWERS = {"platform": "rancher1", "backup_schedule": "0 0 9 * * *", "backup_keep_days": 14, "kv_persist": False,
+               "db_nersc_access": False}
 # The last release before `platform` existed (v0.1.0, landed as this commit).
 PREVIOUS_RELEASE = "9c7fc3452bc9d1f3764814df467da600b14efa10"
 
@@ -81,10 +84,13 @@ def test_a_stack_of_the_previous_release_updates_unchanged(tmp_path, example):
     assert after == fresh
     moved = {name for name in after if after[name] != before.get(name)}
     assert moved <= {".pre-commit-config.yaml", "Makefile", "README.md", ".gitlab-ci.yml", ".github/workflows/spin.yml",
-                     "web/Dockerfile", "app/Dockerfile", "api/Dockerfile"}
+                     "web/Dockerfile", "app/Dockerfile", "api/Dockerfile",
+                     "docker-compose.yml"}  # the database's secret names, moving tags pulled, the util job
     assert set(after) == set(before)
-    assert answers.pop("platform") == "rancher1" and answers.pop("_commit") == "v2.0.0"
+    assert answers.pop("_commit") == "v2.0.0"
     before_answers.pop("_commit")
+    for key, value in NEW_ANSWERS.items():  # this release's questions, with their defaults
+        assert answers.pop(key, value) == value, key
     assert answers == before_answers
 
 
@@ -139,3 +145,27 @@ def test_bad_platform_answers_name_the_question_and_write_nothing(template, tmp_
     with pytest.raises(ValueError, match=rf"'{question}'"):
         run_copy(str(template), dst, data=answers, defaults=True, quiet=True, unsafe=False)
     assert not dst.exists()
+
+
+@pytest.mark.skipif(not has_commit(PREVIOUS_RELEASE), reason="the previous release is not in this clone's history")
+def test_the_update_message_names_each_database_secret_to_create(tmp_path, capsys):
+    previous = release_at(PREVIOUS_RELEASE, tmp_path / "previous")
+    answers = minimal_answers(stack_name="myportal", services=["web", "app", "db", "util"], db_engine="mysql",
+                              secrets={"django_key": ["app"]})
+    dst = rendered(previous, tmp_path / "stack", answers)
+    old = yaml.safe_load((dst / "docker-compose.yml").read_text())["secrets"]
+    for path in previous.iterdir():
+        if path.name != ".git":
+            subprocess.run(["rm", "-rf", str(path)], check=True)
+    snapshot_template(tmp_path / "current", tag="v2.0.0")
+    subprocess.run(["cp", "-a", f"{tmp_path / 'current'}/.", str(previous)], check=True)
+    capsys.readouterr()
+    run_update(dst, defaults=True, overwrite=True, quiet=False, unsafe=False)
+    message = capsys.readouterr().err
+    new = yaml.safe_load((dst / "docker-compose.yml").read_text())["secrets"]
+    created = sorted(set(new) - set(old))
+    assert created == ["db.myportal.mysql_password", "db.myportal.mysql_root_password"]
+    listed = [line.split()[5] for line in message.splitlines() if line.strip().startswith("rancher") and "(was " in line]
+    assert listed == created, message
+    assert "secret create db.myportal.mysql_password secrets/mysql_password   (was myportal.mysql_password)" in message
+    assert "app.myportal.django_key" in new and "app.myportal.django_key" in old  # the user's own: unchanged

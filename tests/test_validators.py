@@ -151,7 +151,7 @@ def test_gpfs_mount_rules(render, tmp_path, change, rule):
 
 def test_gpfs_mount_read_write_only_off_public(render, tmp_path):
     rw = {**MOUNT, "read_only": False}
-    refused(render, tmp_path, "gpfs_mounts", "#1: public: must be read-only",
+    refused(render, tmp_path, "gpfs_mounts", "#1: public: app must be read-only",
             access="public", gpfs_mounts=[rw])
     for access in ("authenticated", "private"):
         assert render({**CONTEXT, "access": access, "gpfs_mounts": [rw]})
