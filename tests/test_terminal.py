@@ -53,6 +53,7 @@ REFUSED = {
     "gpfs_mounts": ("app:/global/homes/f/fred:/home", TYPED["gpfs_mounts"][0]),  # mounts
     "secrets": ("api_key.txt", TYPED["secrets"][0]),              # secrets
     "services": (None, None),                                     # the multiselect, nothing selected
+    "backup_schedule": ("0 0 25 * * *", "0 0 9 * * *"),          # cron fields
 }
 # The answers under which copier itself refuses each of those, for the expected line.
 CONTEXT = minimal_answers(services=["web", "app", "api", "db", "kv", "util"], web_exposure="port",
