@@ -38,6 +38,7 @@ PYTHON_IMAGES = ["python:3.13-slim", "python:3.13-alpine", "library/python:3.12"
                  "registry.spin.nersc.gov/genome/python:3.13", "registry.nersc.gov/library/spin/python:3.12"]
 BAD_IMAGES = ["python", "python:latest", "ghcr.io/org/python:3.12", "localhost:5000/python:3", "Python:3.12"]
 SYSTEM_PATHS = ["/", "/etc", "/run/secrets", "/usr", "/var/run"]
+SCHEDULES = ["0 0 9 * * *", "0 30 2 * * MON-FRI", "15 */10 * 1,15 JAN-JUN ?", "59 59 23 31 12 6", "0 0 0 * * SUN"]
 
 label = st.from_regex(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?", fullmatch=True)
 name = st.from_regex(r"[a-z][a-z0-9_]{0,63}", fullmatch=True)
@@ -86,6 +87,13 @@ def valid_answers(draw):
     if "db" in services and draw(st.booleans()):
         answers["db_engine"] = draw(st.sampled_from(sorted(ENGINE_IMAGES)))
         answers["db_image"] = draw(st.sampled_from(ENGINE_IMAGES[answers["db_engine"]]))
+    if "kv" in services and draw(st.booleans()):
+        answers["kv_persist"] = draw(st.booleans())
+    if "util" in services and draw(st.booleans()):
+        answers["backup_schedule"] = draw(st.sampled_from(SCHEDULES))
+        answers["backup_keep_days"] = draw(st.sampled_from([0, 1, 7, 14, 36500]))
+    if "db" in services and access != "public" and draw(st.booleans()):
+        answers["db_nersc_access"] = draw(st.booleans())
     if draw(st.booleans()):
         answers["run_as_user"] = draw(st.from_regex(r"[a-z_][a-z0-9_-]{0,31}", fullmatch=True).filter(
             lambda user: user != "root"))
@@ -132,6 +140,8 @@ BREAKS = {
                     [{"service": "web", "host_path": "/global/cfs/cdirs/p/x", "container_path": "/x",
                       "read_only": "no"}], "not a list"],
     "secrets": [{"Bad Name": ["web"]}, {"key": []}, {"key": ["nginx"]}, ["key"]],
+    "backup_schedule": ["0 0 9 * *", "* 0 9 * * *", "0 0 25 * * *", "0 0 9 * * 7", "@daily", "0 0 9 * * *; id"],
+    "backup_keep_days": [-1, 36501],
     "ci": ["travis"], "platform": ["rancher3", "kubernetes"], "cluster": ["staging", "Production"],
     "namespace": ["Caps", "-x", "x_y", "x" * 64],
 }

@@ -30,6 +30,14 @@ INTERNAL_PORTS: tuple[Span, ...] = tuple(
 SPIN_REGISTRIES: tuple[str, ...] = tuple(_FACTS["spin_registries"])
 DOCKER_HUB_HOSTS: tuple[str, ...] = tuple(_FACTS["docker_hub_hosts"])
 SERVICE_ROLES: tuple[str, ...] = tuple(_FACTS["service_roles"])
+INTERNAL_ROLES: tuple[str, ...] = tuple(_FACTS["internal_roles"])
+MOVING_TAG: str = _FACTS["moving_tag"]  # a regular expression, matched in full
+
+
+def serves_users(name: str) -> bool:
+    """Whether a service (or workload) of this name serves users: all but db, kv and util, or
+    their `-suffix` forms (db-dump, kv-dump), which Spin's naming gives the internal roles."""
+    return name.split("-")[0] not in INTERNAL_ROLES
 
 
 def spans_text(spans: tuple[Span, ...]) -> str:

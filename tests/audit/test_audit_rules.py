@@ -130,6 +130,14 @@ CASES = [
                      ".copier-answers.yml": "access: public\n"},
          {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data:rw\n'),
           ".copier-answers.yml": "access: authenticated\n"}, line=9, id="answers"),
+    Case("SPIN303", {"docker-compose.yml": "version: '2'\nservices:\n  web-dump:\n    image: nginx:1.27\n"
+                                           "    cap_drop: [ALL]\n    user: \"12345:6789\"\n    volumes:\n"
+                                           "      - /global/cfs/cdirs/proj/dumps:/dumps:rw\n",
+                     ".copier-answers.yml": "access: public\n"},
+         {"docker-compose.yml": "version: '2'\nservices:\n  db-dump:\n    image: nginx:1.27\n"
+                                "    cap_drop: [ALL]\n    user: \"12345:6789\"\n    volumes:\n"
+                                "      - /global/cfs/cdirs/proj/dumps:/dumps:rw\n",
+          ".copier-answers.yml": "access: public\n"}, line=8, id="serving-role"),
     Case("SPIN304", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n'),
          svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n'),
          line=9, extra={"clean_args": ("--access", "private")}),
@@ -163,6 +171,13 @@ CASES = [
                         "      - io.rancher.container.pull_image=always\n"),
          svc("    image: nginx:1.27\n    cap_drop: [ALL]\n"), line=4),
     Case("SPIN404", svc("    cap_drop: [ALL]\n"), svc(BASE), line=3),
+    Case("SPIN406", svc("    image: mysql:8\n    cap_drop: [ALL]\n"),
+         svc("    image: mysql:8\n    cap_drop: [ALL]\n    labels:\n      io.rancher.container.pull_image: always\n"),
+         line=4),
+    Case("SPIN406", svc("    image: postgres:17-alpine\n    cap_drop: [ALL]\n"),
+         svc("    image: postgres:17.2-alpine\n    cap_drop: [ALL]\n"), line=4, id="minor"),
+    Case("SPIN406", svc("    image: registry.nersc.gov/p/app:stable\n    cap_drop: [ALL]\n"),
+         svc("    image: registry.nersc.gov/p/app:v20260115\n    cap_drop: [ALL]\n"), line=4, id="channel"),
     Case("SPIN405", svc("    image: My/Image:1.0\n    cap_drop: [ALL]\n"),
          svc("    image: my/image:1.0\n    cap_drop: [ALL]\n"), line=4),
     # 5xx network

@@ -38,7 +38,8 @@ YAML_FILES = sorted(p.relative_to(REAL_K8S).as_posix() for p in REAL_K8S.rglob("
 
 PINNED = {
     "HPC-SimTools__IPS-portal/ipsportal-secrets-example.yaml": {"SPINK602": 1},
-    "HPC-SimTools__IPS-portal/ipsportal.yaml": {"SPINK204": 9, "SPINK305": 2, "SPINK403": 6, "SPINK502": 2},
+    "HPC-SimTools__IPS-portal/ipsportal.yaml": {"SPINK204": 9, "SPINK305": 2, "SPINK403": 6, "SPINK406": 1,
+                                                "SPINK502": 2},  # mongo:6, a major version, IfNotPresent
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/fakebroker.yaml": {"SPINK403": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/fastdbdev-app.yaml": {"SPINK101": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/fastdbdev-mongodb.yaml": {"SPINK101": 1},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from spin_audit.facts import FILE_SYSTEM_ROOTS, GLOBAL_MOUNT_CAPABILITIES, HOME_ROOTS
+from spin_audit.facts import FILE_SYSTEM_ROOTS, GLOBAL_MOUNT_CAPABILITIES, HOME_ROOTS, serves_users
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.stack import Stack
 
@@ -58,15 +58,19 @@ def global_mount_capability(stack: Stack) -> Iterator[Hit]:
 
 
 @rule("SPIN303", "global-mount-read-write-public", E,
-      title="Public stack mounts the global file system read-write",
+      title="Public service mounts the global file system read-write",
       hint="append `:ro` to the volume; only authenticated or private services may write",
       help="""Public (unauthenticated) services must mount the global file system read-only. Writing is
       allowed only to authenticated services whose writes are traceable to a user, or to private ones.
-      Access comes from `--access` or `access` in .copier-answers.yml.""")
+      The rule is about the services that serve the public: db, kv and util (and their -suffix forms,
+      such as db-dump) serve no user and may write, as NERSC's own dump jobs do. Access comes from
+      `--access` or `access` in .copier-answers.yml.""")
 def global_mount_read_write_public(stack: Stack) -> Iterator[Hit]:
     if stack.access != "public":
         return
     for service in stack.services.values():
+        if not serves_users(service.name):
+            continue
         for mount in service.global_mounts:
             if not mount.read_only:
                 yield Hit(mount.location, f"service '{service.name}' mounts {mount.path} read-write on a public "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from spin_audit.facts import DOCKER_HUB_HOSTS, SPIN_REGISTRIES
+from spin_audit.facts import DOCKER_HUB_HOSTS, MOVING_TAG, SPIN_REGISTRIES
 from spin_audit.interpolation import UNKNOWN, expand
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.stack import Service, Stack
@@ -35,6 +35,12 @@ class ImageRef:
     def floating(self) -> bool:
         """No digest and no tag or `latest`: whatever was pushed last."""
         return self.digest is None and self.tag in (None, "latest")
+
+    @property
+    def moving(self) -> bool:
+        """A tag that is not latest but moves all the same: a bare major version or a channel
+        (8, 17-alpine, alpine: spin_facts.json's moving_tag)."""
+        return self.digest is None and self.tag not in (None, "latest") and re.fullmatch(MOVING_TAG, self.tag) is not None
 
     @property
     def registry_known(self) -> bool:
@@ -117,6 +123,21 @@ def image_latest(stack: Stack) -> Iterator[Hit]:
         if ref is not None and ref.tag_known and ref.floating and _pulls_always(service):
             what = "has no tag" if ref.tag is None else "uses :latest"
             yield Hit(found.at(), f"service '{service.name}' image {found.node.value!r} {what}", service.name)
+
+
+@rule("SPIN406", "image-moving-tag-not-pulled", W,
+      title="Image tag that moves, without pull_image: always",
+      hint="add label `io.rancher.container.pull_image: always`, or pin the full version (`:8.4.3`)",
+      help="""A tag that names only a major version (`mysql:8`, `postgres:17-alpine`) or a channel
+      (`alpine`) is moved by every release. A Spin node runs whatever it pulled first, so nodes drift apart
+      and an upgrade brings nothing new: NERSC's recipes pair such tags with the label
+      `io.rancher.container.pull_image: always`. (This is how an image changes under a running stack.)""")
+def image_moving_tag_not_pulled(stack: Stack) -> Iterator[Hit]:
+    for service in stack.services.values():
+        found, ref = _image(service)
+        if ref is not None and ref.tag_known and ref.moving and not _pulls_always(service):
+            yield Hit(found.at(), f"service '{service.name}' image {found.node.value!r} has a tag that moves, "
+                                  f"without label {PULL_LABEL}: always", service.name)
 
 
 @rule("SPIN404", "image-missing", E,

@@ -82,6 +82,21 @@ def image_floating(bundle: Bundle) -> Iterator[Hit]:
             yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} {what}")
 
 
+@kube_rule("SPINK406", "k8s-image-moving-tag-not-pulled", W,
+           title="Image tag that moves, without imagePullPolicy Always",
+           hint="set `imagePullPolicy: Always`, or pin the full version (`:8.4.3`)",
+           help="""A tag that names only a major version (`mysql:8`, `postgres:17-alpine`) or a channel
+           (`alpine`) is moved by every release, but Kubernetes pulls it again only with `imagePullPolicy:
+           Always` (its default is IfNotPresent for any tag but latest): each node keeps the image it pulled
+           first.""")
+def image_moving_tag_not_pulled(bundle: Bundle) -> Iterator[Hit]:
+    for container, node, text, ref in _images(bundle):
+        policy = _policy(container)
+        if ref is not None and ref.moving and policy != "Always":
+            yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} has a tag that moves, with "
+                                                  f"imagePullPolicy {policy or 'IfNotPresent (the default)'}")
+
+
 @kube_rule("SPINK404", "k8s-image-missing", E,
            title="Container without an image",
            hint="set `image:` to a registry image with a version tag",

@@ -14,6 +14,7 @@ from spin_audit.kube.facts import (
     UNMOUNTABLE_ROOTS,
 )
 from spin_audit.kube.model import Bundle, integer, text_of, under
+from spin_audit.facts import serves_users
 from spin_audit.kube.rules.common import kube_rule
 from spin_audit.registry import Hit, Severity
 
@@ -109,15 +110,19 @@ def global_mount_read_write(bundle: Bundle) -> Iterator[Hit]:
 
 
 @kube_rule("SPINK311", "k8s-global-mount-read-write-public", W,
-           title="Public stack mounts the global file system read-write",
+           title="Public service mounts the global file system read-write",
            hint="add `readOnly: true` to the volumeMount; only authenticated or private services may write",
            help="""On Rancher 1.6 Spin required a public (unauthenticated) service to mount the global file
            system read-only, writes being allowed only where they are traceable to a user; NERSC's advice
            for Rancher 2 is to mount read-only wherever possible, but no refusal is documented, so this is a
-           warning. Access comes from `--access` or the `access` answer of a rancher2 stack.""")
+           warning. The rule is about what serves the public: a CronJob or Job, and a workload named db, kv
+           or util (or db-dump and the like), serves no user and may write, as NERSC's dump jobs do. Access
+           comes from `--access` or the `access` answer of a rancher2 stack.""")
 def global_mount_read_write_public(bundle: Bundle) -> Iterator[Hit]:
     for container, mount in _read_write_global_mounts(bundle):
         obj = container.pod.obj
+        if obj.kind in ("CronJob", "Job") or not serves_users(obj.name or ""):
+            continue
         if obj.access == "public":
             yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write on a public "
                                       f"stack (access from {obj.access_origin})")
