@@ -20,7 +20,7 @@ from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
-from yaml.reader import Reader
+from yaml.reader import Reader, ReaderError
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
@@ -355,7 +355,7 @@ def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
     except _Limit as exc:
         raise InputError(shown, f"refused: {exc}") from None
     except yaml.YAMLError as exc:
-        raise _unparsable(source, exc) from None
+        raise _unparsable(source, exc, (loader or DEFAULT_LOADER) is not PythonLoader) from None
     finally:
         dispose = getattr(events, "dispose", None)
         if dispose:
@@ -381,7 +381,7 @@ def parse_yaml_documents(source: SourceFile, loader: type | None = None) -> list
     except _Limit as exc:
         raise InputError(source.display, f"refused: {exc}") from None
     except yaml.YAMLError as exc:
-        raise _yaml_error(source.display, exc) from None
+        raise _yaml_error(source, exc, (loader or DEFAULT_LOADER) is not PythonLoader) from None
     finally:
         dispose = getattr(events, "dispose", None)
         if dispose:
@@ -390,7 +390,7 @@ def parse_yaml_documents(source: SourceFile, loader: type | None = None) -> list
     return [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]
 
 
-def _unparsable(source: SourceFile, exc: yaml.YAMLError) -> InputError:
+def _unparsable(source: SourceFile, exc: yaml.YAMLError, byte_offsets: bool) -> InputError:
     """Why the text is not YAML; a template when Go template actions are what broke it."""
     match = re.search(GO_ACTION, source.text)
     if match:
@@ -398,11 +398,12 @@ def _unparsable(source: SourceFile, exc: yaml.YAMLError) -> InputError:
         return TemplateError(source.display, f"a Rancher catalog template (Go actions such as "
                                              f"{match.group(0)[:40]!r}), not a compose file: render it, then audit "
                                              "the result", line)
-    return _yaml_error(source.display, exc)
+    return _yaml_error(source, exc, byte_offsets)
 
 
-def _yaml_error(shown: str, exc: yaml.YAMLError) -> InputError:
-    """The one-line reason, with the line and column when PyYAML knows them."""
+def _yaml_error(source: SourceFile, exc: yaml.YAMLError, byte_offsets: bool) -> InputError:
+    """The one-line reason, with the line and column where PyYAML or libyaml says."""
+    shown = source.display
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
@@ -410,4 +411,10 @@ def _yaml_error(shown: str, exc: yaml.YAMLError) -> InputError:
             problem = f"{problem} ({exc.context.strip()})"
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         return InputError(shown, f"invalid YAML: {problem}", line, column)
-    return InputError(shown, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}")
+    line = column = 0
+    if isinstance(exc, ReaderError):  # a character YAML refuses: its offset (libyaml counts UTF-8 bytes)
+        before = source.text.encode()[:exc.position].decode(errors="ignore") if byte_offsets else \
+            source.text[:exc.position]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+    return InputError(shown, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}",
+                      line, column)

@@ -62,7 +62,7 @@ def _renders_a_compose_file(name: str) -> bool:
 
 
 def template_error(path: str) -> TemplateError:
-    engine = template_engine(os.path.basename(path)) or "a template"
+    engine = template_engine(os.path.basename(path))  # the callers found one
     return TemplateError(display_path(path), f"{engine}, not a stack file: spin-audit reads the compose files "
                                              "it renders; render it, then audit the result")
 

@@ -255,6 +255,11 @@ def test_limits_hold_exactly_at_their_bounds(loader) -> None:
     # aliases expanded: exactly MAX_NODES values built from few written ones
     from spin_audit.loader import MAX_NODES
 
+    flat = MAX_NODES - 3  # written nodes: the mapping, its key, the list and its items
+    assert _parses("a: [" + ", ".join(["x"] * flat) + "]\n", loader) is True
+    assert _parses("a: [" + ", ".join(["x"] * (flat + 1)) + "]\n", loader) == \
+        f"docker-compose.yml: refused: more than {MAX_NODES} YAML nodes"
+
     items, references = 99, (MAX_NODES - 3 - 99) // 100
     padding = MAX_NODES - (3 + items + references * (items + 1))
     many = ("a: &a [" + ", ".join(["x"] * items) + "]\nb: [" + ", ".join(["*a"] * references) + "]\n"
@@ -269,6 +274,17 @@ def test_limits_hold_exactly_at_their_bounds(loader) -> None:
     assert _parses(deep(MAX_DEPTH - 33), loader) is True
     assert _parses(deep(MAX_DEPTH - 32), loader) == \
         f"docker-compose.yml: line 1: nested deeper than {MAX_DEPTH} levels (or a recursive alias)"
+
+
+@pytest.mark.parametrize("loader", [PythonLoader, DEFAULT_LOADER], ids=["python", "default"])
+def test_a_refused_character_is_located(loader) -> None:
+    reason = _parses("a: \u00e9\u00e9\nb: x\x07\n", loader)
+    assert reason.startswith("docker-compose.yml: line 2, column 5: invalid YAML: unacceptable character #x0007: ")
+
+
+def test_a_chain_of_merges_is_refused_for_its_depth() -> None:
+    assert _parses(_merge_chain().decode()) == \
+        "docker-compose.yml: line 1: nested deeper than 64 levels (or a recursive alias)"
 
 
 @pytest.mark.parametrize("text, reason", [

@@ -226,6 +226,10 @@ CASES = [
                         "secrets:\n  web.mystack.db_password:\n    external: true\n"),
          svc(BASE + "    secrets:\n      - source: web.mystack.db_password\n        target: db_password\n",
              "secrets:\n  web.mystack.db_password:\n    external: true\n"), line=8),
+    Case("SPIN603", svc(BASE + "    secrets:\n      - source: web.mystack.db_password\n        target: password\n",
+                        "secrets:\n  web.mystack.db_password:\n    external: true\n"),
+         svc(BASE + "    secrets:\n      - source: web.mystack.db_password\n        target: db_password\n",
+             "secrets:\n  web.mystack.db_password:\n    external: true\n"), line=9, id="wrong-target"),
     Case("SPIN604", svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n        mode: '0444'\n",
                         "secrets:\n  mystack.pw:\n    external: true\n"),
          svc(BASE + "    secrets:\n      - source: mystack.pw\n        target: pw\n        mode: '0400'\n",
@@ -578,3 +582,56 @@ def test_a_date_where_a_string_belongs(make_stack, audit_json) -> None:
     findings = audit_json(make_stack(svc(BASE + "    hostname: 2018-01-01\n"))).findings
     assert [f["message"] for f in findings if f["rule"] == "SPIN110"] == [
         "service 'web': `hostname: 2018-01-01` is read as a date; Rancher expects a string"]
+
+
+def test_a_dockerfile_template_is_not_a_dockerfile(make_stack, audit_json) -> None:
+    stack = make_stack({**svc(BASE), "web/Dockerfile.jinja": "FROM {{ base }}\nUSER root\n"})
+    assert audit_json(stack, "--fail-on", "info").findings == []
+
+
+def test_a_long_form_named_volume_is_not_a_bind_mount(make_stack, audit_json) -> None:
+    compose = svc(BASE + "    volumes:\n      - {type: volume, source: data, target: /data}\n",
+                  "volumes:\n  data:\n    driver: rancher-nfs\n")
+    rules = audit_json(make_stack(compose)).rules
+    assert "SPIN309" not in rules and "SPIN308" not in rules
+
+
+def test_internal_port_ranges_reaching_into_an_open_set(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack(svc(BASE + '    ports:\n      - "50040-50060:8040-8060"\n')),
+                          "--access", "public").findings
+    assert {f["rule"] for f in findings} == {"SPIN502", "SPIN505"}
+
+
+@pytest.mark.parametrize("expose, fires", [('"1000-2000"', True), ('"1024-2000"', False), ("80", True)])
+def test_exposed_ranges_below_1024(make_stack, audit_json, expose: str, fires: bool) -> None:
+    assert ("SPIN504" in audit_json(make_stack(svc(BASE + f"    expose:\n      - {expose}\n"))).rules) == fires
+
+
+@pytest.mark.parametrize("value", ["yes", "no", "true", "false", "on", "off", "0", "1", "y", "n", "Yes", "TRUE"])
+def test_a_flag_is_not_a_secret(make_stack, audit_json, value: str) -> None:
+    compose = svc(BASE + f"    environment:\n      - MYSQL_ALLOW_EMPTY_PASSWORD={value}\n")
+    assert "SPIN601" not in audit_json(make_stack(compose)).rules
+
+
+@pytest.mark.parametrize("key", ["volumes", "secrets", "networks"])
+def test_top_level_sections_must_be_mappings(make_stack, audit_json, key: str) -> None:
+    findings = audit_json(make_stack(svc(BASE, f"{key}: [a]\n"))).findings
+    assert [f["message"] for f in findings if f["rule"] == "SPIN104"] == [f"top-level `{key}` must be a mapping"]
+
+
+@pytest.mark.parametrize("key, hint", [
+    ("configs", "`configs` is compose v3 only; put the file in a Rancher secret or bake it into the image"),
+    ("credential_spec", "compose v3 only; remove it"), ("userns_mode", "Rancher 1.6 does not accept it; remove it"),
+    ("pids_limit", "not a Rancher 1.6 key; remove it"),
+    ("cpus", "not a Rancher 1.6 key; use `cpu_quota`/`cpu_period` or `milli_cpu_reservation`")])
+def test_every_docker_only_key_has_its_hint(make_stack, audit_json, key: str, hint: str) -> None:
+    (finding,) = [f for f in audit_json(make_stack(svc(BASE + f"    {key}: x\n"))).findings if f["rule"] == "SPIN102"]
+    assert finding["hint"] == hint
+
+
+@pytest.mark.parametrize("port, shown", [('"79-81:8080"', "79-81"), ('"443:8443"', "443")])
+def test_a_proxy_port_finding_shows_the_host_ports(make_stack, audit_json, port: str, shown: str) -> None:
+    (finding,) = [f for f in audit_json(make_stack(svc(BASE + f"    ports:\n      - {port}\n"))).findings
+                  if f["rule"] == "SPIN501"]
+    assert finding["message"] == f"service 'web' publishes host port {shown} ({port.strip(chr(34))!r}): 80 and 443 " \
+                                 "belong to the reverse proxy"
