@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Rancher 2) against Spin's rules before Spin refuses them.",
         epilog="Suppress one finding with a comment on its line (or the line above): "
                "`# spin-audit: ignore[SPIN201] reason`. Exit status: 0 clean, 1 findings at or above "
-               "--fail-on, 2 unreadable input.",
+               "--fail-on, 2 unreadable input (one line on stderr; with --format json or sarif, also a document "
+               "whose one finding names it).",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="stack directory, or a file in it (docker-compose.yml, rancher-compose.yml, "
