@@ -293,6 +293,8 @@ def test_unreadable_input_still_gives_a_document(cli, make_stack, files, argumen
         (finding,) = document
         assert (finding["rule"], finding["severity"]) == (rule, "error")
         assert finding["name"] in ("input-error", "input-template") and finding["line"] >= 1
+        if argument == "missing":
+            assert (finding["line"], finding["column"]) == (1, 1)  # no line known: the file's start
         assert reason.startswith(finding["path"] + ": ") and reason.endswith(finding["message"])
     else:
         run = document["runs"][0]

@@ -123,3 +123,10 @@ def test_parse_port(text, parsed) -> None:
 ])
 def test_normalise_host_path(path, normal) -> None:
     assert normalise_host_path(path) == normal
+
+
+def test_only_scalars_have_text() -> None:
+    from spin_audit.loader import parse_yaml
+
+    root = parse_yaml(SourceFile("/x/a.yml", "a.yml", "m: {b: c}\nl: [1]\nn: ~\ns: x\ni: 0400\n")).root
+    assert [root.get(key).text() for key in "mlnsi"] == [None, None, None, "x", "0400"]

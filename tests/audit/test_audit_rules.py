@@ -635,3 +635,24 @@ def test_a_proxy_port_finding_shows_the_host_ports(make_stack, audit_json, port:
                   if f["rule"] == "SPIN501"]
     assert finding["message"] == f"service 'web' publishes host port {shown} ({port.strip(chr(34))!r}): 80 and 443 " \
                                  "belong to the reverse proxy"
+
+
+def test_a_dockerfile_belongs_to_the_service_that_builds_it(make_stack, audit_json) -> None:
+    compose = svc('    image: registry.spin.nersc.gov/p/web:v1\n    build: ./frontend\n    cap_drop: [ALL]\n'
+                  '    user: "501:124"\n    volumes:\n      - /global/cfs/cdirs/p/web:/www:ro\n')
+    findings = audit_json(make_stack({**compose, "frontend/Dockerfile": "FROM nginx:1.27\nUSER root\n"})).findings
+    assert [(f["rule"], f.get("service")) for f in findings if f["rule"] == "SPIN802"] == [("SPIN802", "web")]
+
+
+@pytest.mark.parametrize("read_only, fires", [("    read_only: true\n", False), ("    read_only: false\n", True),
+                                              ("", True)])
+def test_a_long_form_mount_can_be_read_only(make_stack, audit_json, read_only: str, fires: bool) -> None:
+    mount = "      - type: bind\n        source: /global/cfs/cdirs/p/app\n        target: /d\n" + \
+            read_only.replace("    read_only", "        read_only")
+    rules = audit_json(make_stack(svc(BASE + '    user: "501:124"\n    volumes:\n' + mount)), "--access", "public").rules
+    assert ("SPIN303" in rules) == fires
+
+
+def test_a_finding_shows_the_value_as_written(make_stack, audit_json) -> None:
+    findings = audit_json(make_stack({DC: "version: 1.10\nservices:\n  web:\n    image: nginx:1.27\n"})).findings
+    assert "compose version '1.10' is not supported by Rancher 1.6 (only '2')" in [f["message"] for f in findings]

@@ -93,3 +93,15 @@ def test_a_dockerfile_argument_that_looks_like_a_comment_suppresses_nothing(cli,
                         "web/Dockerfile": "FROM alpine\nRUN echo x  # spin-audit: ignore[SPIN801] not a comment\n"})
     findings = json.loads(cli("--format", "json", "--fail-on", "info", stack).out)
     assert "SPIN801" in [f["rule"] for f in findings] and "SPIN903" not in [f["rule"] for f in findings]
+
+
+def test_a_trailing_comment_suppresses_a_kubernetes_finding(cli, tmp_path) -> None:
+    from kubekit import CLEAN_DEPLOYMENT, variant, write
+
+    broken = variant(CLEAN_DEPLOYMENT, "privileged: false", "privileged: true")
+    root = write(tmp_path, {"bad/web.yaml": broken,
+                            "ok/web.yaml": variant(broken, "privileged: true",
+                                                   "privileged: true  # spin-audit: ignore[SPINK203] a test")})
+    assert [f["rule"] for f in json.loads(cli("--format", "json", root / "bad").out)] == ["SPINK203"]
+    result = cli("--format", "json", root / "ok")
+    assert (result.code, json.loads(result.out)) == (0, [])
