@@ -649,7 +649,8 @@ def test_a_dockerfile_belongs_to_the_service_that_builds_it(make_stack, audit_js
 def test_a_long_form_mount_can_be_read_only(make_stack, audit_json, read_only: str, fires: bool) -> None:
     mount = "      - type: bind\n        source: /global/cfs/cdirs/p/app\n        target: /d\n" + \
             read_only.replace("    read_only", "        read_only")
-    rules = audit_json(make_stack(svc(BASE + '    user: "501:124"\n    volumes:\n' + mount)), "--access", "public").rules
+    stack = make_stack(svc(BASE + '    user: "501:124"\n    volumes:\n' + mount))
+    rules = audit_json(stack, "--access", "public").rules
     assert ("SPIN303" in rules) == fires
 
 
