@@ -104,7 +104,9 @@ def test_sarif_has_rule_metadata_and_results(cli, make_stack) -> None:
     assert driver["name"] == "spin-audit"
     rules = driver["rules"]
     assert [r["id"] for r in rules] == [r.id for r in all_rules()]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": stack.as_uri() + "/"}}
     for rule in rules:
+        assert rule["properties"]["precision"] == "high"
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
         assert rule["help"]["text"] and rule["help"]["markdown"]
         assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
@@ -112,6 +114,7 @@ def test_sarif_has_rule_metadata_and_results(cli, make_stack) -> None:
     for res in run["results"]:
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
         assert res["level"] in ("error", "warning", "note") and res["message"]["text"]
+        assert res["properties"] == {"service": "web"}
         location = res["locations"][0]["physicalLocation"]
         assert location["artifactLocation"] == {"uri": "docker-compose.yml", "uriBaseId": "%SRCROOT%"}
         assert location["region"]["startLine"] >= 1 and location["region"]["startColumn"] >= 1
@@ -204,7 +207,7 @@ def test_list_rules_and_explain(cli) -> None:
     explained = cli("--explain", "spin201")
     assert explained.code == 0 and "cap_drop" in explained.out
     unknown = cli("--explain", "SPIN999")
-    assert unknown.code == 2 and unknown.err.count("\n") == 1
+    assert (unknown.code, unknown.err) == (2, "spin-audit: error: unknown rule 'SPIN999' (see --list-rules)\n")
 
 
 @pytest.mark.parametrize("args", [["--format", "xml"], ["--fail-on", "never"], ["--access"], ["--bogus"]])

@@ -81,19 +81,19 @@ def test_substitute() -> None:
     assert substitute("a${T:+-x}", {"T": "y"}) == "a-x"
 
 
-@pytest.mark.parametrize("text, registry, tag, floating", [
-    ("nginx", None, None, True),
-    ("nginx:1.27", None, "1.27", False),
-    ("library/nginx:latest", None, "latest", True),
-    ("user/app:v1", None, "v1", False),
-    ("docker.io/user/app", "docker.io", None, True),
-    ("registry.spin.nersc.gov/proj/app:v0.1.0", "registry.spin.nersc.gov", "v0.1.0", False),
-    ("localhost:5000/app:1", "localhost:5000", "1", False),
-    ("ghcr.io/o/a@sha256:" + "0" * 64, "ghcr.io", None, False),
+@pytest.mark.parametrize("text, registry, path, tag, floating", [
+    ("nginx", None, "nginx", None, True),
+    ("nginx:1.27", None, "nginx", "1.27", False),
+    ("library/nginx:latest", None, "library/nginx", "latest", True),
+    ("user/app:v1", None, "user/app", "v1", False),
+    ("docker.io/user/app", "docker.io", "user/app", None, True),
+    ("registry.spin.nersc.gov/proj/app:v0.1.0", "registry.spin.nersc.gov", "proj/app", "v0.1.0", False),
+    ("localhost:5000/app:1", "localhost:5000", "app", "1", False),
+    ("ghcr.io/o/a@sha256:" + "0" * 64, "ghcr.io", "o/a", None, False),
 ])
-def test_parse_image(text, registry, tag, floating) -> None:
+def test_parse_image(text, registry, path, tag, floating) -> None:
     ref = parse_image(text)
-    assert ref is not None and (ref.registry, ref.tag, ref.floating) == (registry, tag, floating)
+    assert ref is not None and (ref.registry, ref.path, ref.tag, ref.floating) == (registry, path, tag, floating)
 
 
 @pytest.mark.parametrize("text", ["Nginx:1", "a b", "nginx:", "/nginx", "nginx:tag with space", ""])

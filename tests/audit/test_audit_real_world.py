@@ -410,3 +410,18 @@ def test_a_rancher_compose_file_alone_names_what_is_missing(make_stack, cli) -> 
     result = cli(stack / "rancher-compose.prod.yml")
     assert result.code == 2 and result.err.endswith(
         "rancher-compose.prod.yml: no docker-compose.yml beside this rancher-compose file (name one with --file)\n")
+
+
+def test_a_stack_and_its_overlay_named_together_are_one_stack(merged: Path, cli) -> None:
+    result = cli("--format", "json", "--access", "public", merged, merged / "docker-compose.rancher.yml")
+    findings = json.loads(result.out)
+    assert _at(findings, "SPIN202") == [("docker-compose.rancher.yml", 7)]
+    assert len(findings) == len({(f["path"], f["line"], f["rule"], f["message"]) for f in findings})
+    assert cli(merged, merged / "docker-compose.rancher.yml").out.splitlines()[-1].endswith("in 1 stack")
+
+
+@pytest.mark.parametrize("image, floating", [("myorg/${APP}", False), ("myorg/app", True), ("${IMAGE}", False),
+                                             ("nginx:${TAG:-latest}", True)])
+def test_an_unknown_image_name_may_hold_its_tag(make_stack, audit_json, image: str, floating: bool) -> None:
+    rules = audit_json(make_stack({DC: BASE.replace("nginx:1.27", image)})).rules
+    assert ("SPIN402" in rules) == floating

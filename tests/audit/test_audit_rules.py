@@ -657,3 +657,9 @@ def test_a_long_form_mount_can_be_read_only(make_stack, audit_json, read_only: s
 def test_a_finding_shows_the_value_as_written(make_stack, audit_json) -> None:
     findings = audit_json(make_stack({DC: "version: 1.10\nservices:\n  web:\n    image: nginx:1.27\n"})).findings
     assert "compose version '1.10' is not supported by Rancher 1.6 (only '2')" in [f["message"] for f in findings]
+
+
+def test_an_untagged_image_that_is_always_pulled(make_stack, audit_json) -> None:
+    compose = svc("    image: nginx\n    cap_drop: [ALL]\n    labels:\n      io.rancher.container.pull_image: always\n")
+    assert [f["message"] for f in audit_json(make_stack(compose)).findings if f["rule"] == "SPIN403"] == [
+        "service 'web' image 'nginx' has no tag"]
