@@ -100,13 +100,12 @@ class Field:
 class Mount:
     """One entry of a service's `volumes`."""
 
-    __slots__ = ("node", "source", "target", "read_only", "kind", "path", "exact")
+    __slots__ = ("node", "source", "read_only", "kind", "path", "exact")
 
-    def __init__(self, node: YNode, source: str, target: str, read_only: bool, kind: str, path: str = "",
+    def __init__(self, node: YNode, source: str, read_only: bool, kind: str, path: str = "",
                  exact: bool = True):
         self.node = node  # this entry
         self.source = source  # host path, volume name, or "" for an anonymous volume (variables at their defaults)
-        self.target = target
         self.read_only = read_only
         self.kind = kind  # "bind", "volume", "anonymous", or "unknown" (a variable without default decides)
         self.path = path  # normalised host path of a bind mount; UNKNOWN stands for a variable's part
@@ -131,34 +130,34 @@ def normalise_host_path(path: str) -> str:
     return posixpath.normpath(re.sub("/+", "/", path)) if path.startswith("/") else path
 
 
-def _mount(node: YNode, written: str | None, target: str, read_only: bool, bind: bool | None) -> Mount:
+def _mount(node: YNode, written: str | None, read_only: bool, bind: bool | None) -> Mount:
     """A mount from its written source; `bind` None: decide from the source's shape."""
     if not written:
-        return Mount(node, "", target, read_only, "anonymous")
+        return Mount(node, "", read_only, "anonymous")
     source = expand(written, UNKNOWN)
     assert source is not None
     if source.startswith(UNKNOWN):
-        return Mount(node, written, target, read_only, "unknown", exact=False)
+        return Mount(node, written, read_only, "unknown", exact=False)
     if bind or (bind is None and source.startswith(("/", ".", "~"))):
-        return Mount(node, source, target, read_only, "bind", normalise_host_path(source), UNKNOWN not in source)
-    return Mount(node, source, target, read_only, "volume", exact=UNKNOWN not in source)
+        return Mount(node, source, read_only, "bind", normalise_host_path(source), UNKNOWN not in source)
+    return Mount(node, source, read_only, "volume", exact=UNKNOWN not in source)
 
 
 def parse_volume(node: YNode) -> Mount | None:
     """Read the short form `source:target[:options]` or the long form mapping."""
     if node.is_map:
-        kind_node, src, tgt, ro = node.get("type"), node.get("source"), node.get("target"), node.get("read_only")
+        kind_node, src, ro = node.get("type"), node.get("source"), node.get("read_only")
         kind = kind_node.text() if kind_node else None
-        return _mount(node, src.text() if src else None, (tgt.text() if tgt else None) or "",
-                      bool(ro and ro.value is True), True if kind == "bind" else None if kind is None else False)
+        return _mount(node, src.text() if src else None, bool(ro and ro.value is True),
+                      True if kind == "bind" else None if kind is None else False)
     text = node.text()
     if text is None:
         return None
     parts = split_outside_variables(text, ":")
     if len(parts) == 1:
-        return Mount(node, "", parts[0], False, "anonymous")
-    options = ",".join(parts[2:]).split(",")
-    return _mount(node, parts[0], parts[1], "ro" in options, None)
+        return Mount(node, "", False, "anonymous")
+    options = ",".join(parts[2:]).split(",")  # ro, rw, z, ... : `/a:/b:ro,z`
+    return _mount(node, parts[0], "ro" in options, None)
 
 
 class User:

@@ -663,3 +663,9 @@ def test_an_untagged_image_that_is_always_pulled(make_stack, audit_json) -> None
     compose = svc("    image: nginx\n    cap_drop: [ALL]\n    labels:\n      io.rancher.container.pull_image: always\n")
     assert [f["message"] for f in audit_json(make_stack(compose)).findings if f["rule"] == "SPIN403"] == [
         "service 'web' image 'nginx' has no tag"]
+
+
+@pytest.mark.parametrize("options, fires", [(":ro,z", False), (":z,ro", False), (":rw,z", True), ("", True)])
+def test_read_only_among_other_mount_options(make_stack, audit_json, options: str, fires: bool) -> None:
+    stack = make_stack(svc(BASE + f'    user: "501:124"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d{options}\n'))
+    assert ("SPIN303" in audit_json(stack, "--access", "public").rules) == fires
