@@ -94,7 +94,7 @@ def input_kind(path: str) -> str:
         template = _template_in(path)
         if template:
             raise template_error(template)
-        raise InputError(display_path(path), "no docker-compose.yml in this directory")
+        raise InputError(display_path(path), "no docker-compose.yml and no Kubernetes manifest in this directory")
     name = os.path.basename(path)
     if _renders_a_compose_file(name):
         return TEMPLATE

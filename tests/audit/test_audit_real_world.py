@@ -386,7 +386,7 @@ def test_absolute_paths_and_volumes_are_not_relative(make_stack, audit_json, vol
 @pytest.mark.parametrize("name", ["notes.txt.j2", "docker-compose.yml.orig", "docker-compose.yml.bak"])
 def test_a_folder_without_a_compose_template_is_not_called_a_template(make_stack, cli, name: str) -> None:
     result = cli("--format", "json", make_stack({name: "services: {}\n"}))
-    assert result.code == 2 and "no docker-compose.yml in this directory" in result.err
+    assert result.code == 2 and "no docker-compose.yml and no Kubernetes manifest in this directory" in result.err
     assert [f["rule"] for f in json.loads(result.out)] == ["SPIN001"]
 
 
