@@ -214,3 +214,22 @@ def test_secret_reader_must_be_chosen(render, tmp_path):
 def test_good_answers_are_accepted(render, answers):
     stack = render({**CONTEXT, **answers})
     assert (stack / "docker-compose.yml").is_file()
+
+
+K8S_CONTEXT = minimal_answers(platform="rancher2", services=["web", "app"], stack_name="portal")
+
+
+@pytest.mark.parametrize("namespace", ["a" * 64, "Portal", "-portal", "portal-", "por_tal", "portal.dev"])
+def test_namespace_must_be_a_dns_label(render, tmp_path, namespace):
+    dst = tmp_path / "out"
+    with pytest.raises(ValueError) as error:
+        render({**K8S_CONTEXT, "namespace": namespace}, dst=dst)
+    assert "namespace" in str(error.value) and "a-z, 0-9, -" in str(error.value), str(error.value)
+    assert not dst.exists(), "a refused answer must leave nothing written"
+
+
+@pytest.mark.parametrize("namespace", ["a" * 63, "0portal", "p"])
+def test_namespace_of_up_to_63_characters_is_accepted(render, namespace):
+    stack = render({**K8S_CONTEXT, "namespace": namespace})
+    for cluster in ("development", "production"):
+        assert f"namespace: {namespace}\n" in (stack / "k8s" / cluster / "kustomization.yaml").read_text()
