@@ -122,6 +122,8 @@ def test_every_container_has_spins_security_context(stacks, name):
         pod = spec["securityContext"]
         assert pod["runAsNonRoot"] is True and pod["runAsUser"] == answers["run_as_uid"], obj["metadata"]["name"]
         assert pod["runAsGroup"] == answers["run_as_gid"] and pod["fsGroup"] == answers["run_as_gid"]
+        # web joins the nginx image's group (101), as group_add: [nginx] in compose; no other pod does
+        assert pod.get("supplementalGroups") == ([101] if obj["metadata"]["name"] == "web" else None)
         assert not any(spec.get(key) for key in ("hostNetwork", "hostPID", "hostIPC"))
         assert spec["automountServiceAccountToken"] is False
         for container in containers(spec):

@@ -82,7 +82,8 @@ def test_a_persistent_kv_on_kubernetes_keeps_its_data_on_a_claim_util_reads(rend
 
 
 @pytest.mark.parametrize("schedule, five", [("0 0 9 * * *", "0 9 * * *"), ("0 30 2 * * MON-FRI", "30 2 * * MON-FRI"),
-                                            ("15 */10 * 1,15 JAN-JUN ?", "*/10 * 1,15 JAN-JUN ?")])
+                                            ("15 */10 * 1,15 JAN-JUN ?", "*/10 * 1,15 JAN-JUN ?"),
+                                            ("59 59 23 31 12 6", "59 23 31 12 6"), ("0 0 0 1 DEC SAT", "0 0 1 DEC SAT")])
 def test_the_schedule_reaches_rancher_as_six_fields_and_kubernetes_as_five(render, schedule, five):
     answers = minimal_answers(services=["db", "util"], backup_schedule=schedule)
     assert compose(render(answers))["util"]["labels"]["cron.schedule"] == schedule
@@ -92,9 +93,24 @@ def test_the_schedule_reaches_rancher_as_six_fields_and_kubernetes_as_five(rende
 
 @pytest.mark.parametrize("schedule", ["0 0 9 * *", "* 0 9 * * *", "0 0 25 * * *", "0 60 9 * * *", "0 0 9 0 * *",
                                       "0 0 9 * 13 *", "0 0 9 * * 7", "0 0 9-5 * * *", "0 0 */0 * * *", "0 0 9 * * FOO",
-                                      "0 0 9 * * *; rm -rf /", "0 0 9 * * $(id)", "@daily", "", "0 0 9 * * *\n0"])
+                                      "0 0 9 * * *; rm -rf /", "0 0 9 * * $(id)", "@daily", "", "0 0 9 * * *\n0",
+                                      "60 0 9 * * *", "0 0 24 * * *", "0 0 9 32 * *", "0 0 9 * 0 *"])
 def test_a_schedule_rancher_would_refuse_is_refused(template_repo, tmp_path, schedule):
     refused(template_repo, tmp_path, minimal_answers(services=["util"], backup_schedule=schedule), "backup_schedule")
+
+
+@pytest.mark.parametrize("schedule, rule", [
+    ("0 0 9 * *", "6 fields, e.g. 0 0 9 * * *"), ("60 0 9 * * *", "seconds: one number, 0-59"),
+    ("*/5 0 9 * * *", "seconds: one number, 0-59"), ("0 60 9 * * *", "minute: must be 0-59"),
+    ("0 0 24 * * *", "hour: must be 0-23"), ("0 0 9 32 * *", "day: must be 1-31"),
+    ("0 0 9 * 13 *", "month: must be 1-12 or JAN-DEC"), ("0 0 9 * * 7", "weekday: must be 0-6 or SUN-SAT"),
+    ("0 0 9-5 * * *", "hour: range runs backwards"), ("0 0 */0 * * *", "hour: bad step, use /N"),
+    ("0 0 9 * * FOO", "weekday: use *, N, A-B, lists"),
+])
+def test_a_refused_schedule_says_which_field_breaks_which_rule(template_repo, tmp_path, schedule, rule):
+    message = refused(template_repo, tmp_path, minimal_answers(services=["util"], backup_schedule=schedule),
+                      "backup_schedule")
+    assert message.endswith(": " + rule), message
 
 
 @pytest.mark.parametrize("days, pruned", [(14, "-mtime +13"), (1, "-mtime +0"), (36500, "-mtime +36499")])

@@ -233,3 +233,32 @@ def test_namespace_of_up_to_63_characters_is_accepted(render, namespace):
     stack = render({**K8S_CONTEXT, "namespace": namespace})
     for cluster in ("development", "production"):
         assert f"namespace: {namespace}\n" in (stack / "k8s" / cluster / "kustomization.yaml").read_text()
+
+
+@pytest.mark.parametrize("secrets, rule", [
+    ({"api_key.txt": ["app"], "api-key.txt": ["app"]}, "#2: same k8s name as #1"),
+    ({"token": ["app"], "token_": ["app"]}, "#2: makes no Kubernetes name"),
+    ({"a..b": ["app"]}, "#1: makes no Kubernetes name"),
+    ({"token.": ["app"]}, "#1: makes no Kubernetes name"),
+])
+def test_secret_files_must_make_distinct_kubernetes_names(render, tmp_path, secrets, rule):
+    dst = tmp_path / "out"
+    with pytest.raises(ValueError) as error:
+        render({**K8S_CONTEXT, "secrets": secrets}, dst=dst)
+    assert "secrets" in str(error.value) and rule in str(error.value), str(error.value)
+    assert not dst.exists(), "a refused answer must leave nothing written"
+
+
+def test_a_secret_file_may_not_take_a_database_passwords_kubernetes_name(render, tmp_path):
+    dst = tmp_path / "out"
+    answers = {**K8S_CONTEXT, "services": ["app", "db"], "db_engine": "postgres",
+               "secrets": {"postgres-password": ["app"]}}
+    with pytest.raises(ValueError) as error:
+        render(answers, dst=dst)
+    assert "#1: same k8s name as a db password" in str(error.value), str(error.value)
+    assert not dst.exists()
+
+
+def test_secret_names_that_only_collide_on_kubernetes_are_fine_on_rancher1(render):
+    stack = render({**K8S_CONTEXT, "platform": "rancher1", "secrets": {"api_key.txt": ["app"], "api-key.txt": ["app"]}})
+    assert (stack / "docker-compose.yml").is_file()
