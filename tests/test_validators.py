@@ -262,3 +262,14 @@ def test_a_secret_file_may_not_take_a_database_passwords_kubernetes_name(render,
 def test_secret_names_that_only_collide_on_kubernetes_are_fine_on_rancher1(render):
     stack = render({**K8S_CONTEXT, "platform": "rancher1", "secrets": {"api_key.txt": ["app"], "api-key.txt": ["app"]}})
     assert (stack / "docker-compose.yml").is_file()
+
+
+@pytest.mark.parametrize("namespace, advice", [("portal-dev", "answer stack_name=portal-dev as well"),
+                                               ("0portal", "leave namespace out"), ("a:b", "leave namespace out")])
+def test_a_namespace_on_rancher1_is_refused_with_advice_that_can_be_followed(render, tmp_path, namespace, advice):
+    dst = tmp_path / "out"
+    with pytest.raises(ValueError) as error:
+        render({**K8S_CONTEXT, "platform": "rancher1", "namespace": namespace}, dst=dst)
+    message = str(error.value)
+    assert "question 'platform'" in message and f"namespace {namespace} would be dropped; {advice}, " in message, message
+    assert not dst.exists()
