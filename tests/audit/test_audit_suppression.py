@@ -43,6 +43,13 @@ def test_suppression_is_for_one_rule_only(cli, make_stack) -> None:
     assert sorted(f["rule"] for f in json.loads(result.out)) == ["SPIN202", "SPIN903"]
 
 
+def test_an_unused_suppression_names_its_rules_on_its_line(cli, make_stack) -> None:
+    stack = _stack(make_stack, "  # spin-audit: ignore[SPIN201, SPIN302] not needed any more")
+    findings = json.loads(cli("--format", "json", stack).out)
+    unused = [(f["line"], f["message"]) for f in findings if f["rule"] == "SPIN903"]
+    assert unused == [(7, "suppression of SPIN201, SPIN302 matches no finding")]
+
+
 def test_suppression_without_reason_is_not_honoured(cli, make_stack) -> None:
     result = cli("--format", "json", _stack(make_stack, "  # spin-audit: ignore[SPIN202]"))
     assert result.code == 1
