@@ -360,6 +360,14 @@ def test_go_braces_inside_a_valid_compose_file_are_just_text(make_stack, audit_j
     assert audit_json(make_stack({DC: compose})).code == 0
 
 
+def test_a_catalog_template_of_any_name_is_refused_as_a_template(make_stack, cli) -> None:
+    stack = make_stack({DC: BASE, "catalog.tpl": CATALOG_TEMPLATE})
+    result = cli(stack / "catalog.tpl")
+    assert result.code == 2 and result.err.endswith(
+        "catalog.tpl: a Rancher catalog template (Go `{{ }}`), not a stack file: spin-audit reads the compose "
+        "files it renders; render it, then audit the result\n")
+
+
 def test_a_template_file_option_is_refused_as_a_template(make_stack, cli) -> None:
     stack = make_stack({"docker-compose.yml.tpl": CATALOG_TEMPLATE})
     result = cli("--file", stack / "docker-compose.yml.tpl")
