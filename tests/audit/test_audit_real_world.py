@@ -73,6 +73,13 @@ def test_format_1_services_are_judged_one_by_one(make_stack, audit_json) -> None
     assert services == {"web-shop", "db"}
 
 
+@pytest.mark.parametrize("key", ["net: bridge", "log_driver: json-file", "log_opt: {max-size: 1m}",
+                                 "dockerfile: Dockerfile.prod"])
+def test_format_1_keys_that_rancher_converts_are_not_unknown(make_stack, audit_json, key: str) -> None:
+    compose = f"web:\n  image: nginx:1.27\n  cap_drop: [ALL]\n  {key}\n"
+    assert "SPIN102" not in audit_json(make_stack({DC: compose})).rules
+
+
 def test_format_1_finding_names_the_services(make_stack, audit_json) -> None:
     findings = audit_json(make_stack({DC: FORMAT_1[DC]})).findings
     (finding,) = [f for f in findings if f["rule"] == "SPIN113"]
