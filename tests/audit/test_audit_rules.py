@@ -274,6 +274,11 @@ CASES = [
          {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d:ro\n'),
           "web/Dockerfile": "FROM python:3.12 AS base\nUSER 101\nFROM base\nRUN true\n"},
          line=3, path="web/Dockerfile", id="multistage"),
+    Case("SPIN802",
+         {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d:ro\n'),
+          "web/Dockerfile": "FROM nginx:1.27\nUSER 0:0\n"},
+         {**svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d:ro\n'),
+          "web/Dockerfile": "FROM nginx:1.27\nUSER 1:1\n"}, line=2, path="web/Dockerfile", id="uid-0"),
     Case("SPIN803", {**svc(BASE), "web/Dockerfile": "# nothing yet\nRUN true\n"},
          {**svc(BASE), "web/Dockerfile": "from nginx:1.27\nrun true\n"}, line=1, path="web/Dockerfile"),
 ]
