@@ -59,6 +59,7 @@ def test_dockerfile_blank_line_inside_a_continuation_does_not_end_it() -> None:
     ('ENV DOUBLE="a" SINGLE=\'c\'', {"DOUBLE": "a", "SINGLE": "c"}),
     ('ENV Q="', {"Q": '"'}),
     ("ENV EMPTY=", {"EMPTY": ""}),
+    ('ARG QUOTED_EMPTY=""', {"QUOTED_EMPTY": ""}),
 ])
 def test_dockerfile_assignments(line: str, variables: dict) -> None:
     assert _dockerfile(f"FROM alpine:3.20\n{line}\n").stages[0].variables == variables
