@@ -594,6 +594,11 @@ def test_a_dockerfile_template_is_not_a_dockerfile(make_stack, audit_json) -> No
     assert audit_json(stack, "--fail-on", "info").findings == []
 
 
+def test_a_dockerfile_in_a_hidden_folder_is_not_the_stacks(make_stack, audit_json) -> None:
+    stack = make_stack({**svc(BASE), ".devcontainer/Dockerfile": "FROM python\n", ".Dockerfile": "FROM python\n"})
+    assert audit_json(stack, "--fail-on", "info").findings == []
+
+
 def test_a_long_form_named_volume_is_not_a_bind_mount(make_stack, audit_json) -> None:
     compose = svc(BASE + "    volumes:\n      - {type: volume, source: data, target: /data}\n",
                   "volumes:\n  data:\n    driver: rancher-nfs\n")
