@@ -599,6 +599,15 @@ def test_a_dockerfile_in_a_hidden_folder_is_not_the_stacks(make_stack, audit_jso
     assert audit_json(stack, "--fail-on", "info").findings == []
 
 
+def test_a_secret_name_that_starts_with_a_dot_names_no_service(make_stack, audit_json) -> None:
+    compose = svc(BASE + "    secrets:\n      - .mystack.pw\n", "secrets:\n  .mystack.pw:\n    external: true\n",
+                  name='""')
+    findings = audit_json(make_stack(compose)).findings
+    assert [f["message"] for f in findings if f["rule"] == "SPIN602"] == [
+        "service '' uses secret '.mystack.pw', not named <service>.mystack.<filename> or mystack.<filename> "
+        "(stack name from directory name)"]
+
+
 def test_a_long_form_named_volume_is_not_a_bind_mount(make_stack, audit_json) -> None:
     compose = svc(BASE + "    volumes:\n      - {type: volume, source: data, target: /data}\n",
                   "volumes:\n  data:\n    driver: rancher-nfs\n")
