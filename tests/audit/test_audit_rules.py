@@ -589,6 +589,24 @@ def test_a_date_where_a_string_belongs(make_stack, audit_json) -> None:
         "service 'web': `hostname: 2018-01-01` is read as a date; Rancher expects a string"]
 
 
+@pytest.mark.parametrize("value, kind", [("3.14", "a number"), ("8080", "a number"), ("yes", "a boolean")])
+def test_what_yaml_reads_where_a_string_belongs(make_stack, audit_json, value: str, kind: str) -> None:
+    findings = audit_json(make_stack(svc(BASE + f"    hostname: {value}\n"))).findings
+    assert [f["message"] for f in findings if f["rule"] == "SPIN110"] == [
+        f"service 'web': `hostname: {value}` is read as {kind}; Rancher expects a string"]
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("cap_add: CHOWN", "`cap_add` must be a list, found 'CHOWN'"),
+    ("privileged: [true]", "`privileged` must be a boolean, found a list"),
+    ("cpu_shares: {a: 1}", "`cpu_shares` must be a number or a string, found a mapping"),
+])
+def test_a_value_of_another_type_names_the_types_rancher_accepts(make_stack, audit_json, setting: str,
+                                                                  message: str) -> None:
+    findings = audit_json(make_stack(svc(BASE + f"    {setting}\n"))).findings
+    assert [f["message"] for f in findings if f["rule"] == "SPIN103"] == [f"service 'web': {message}"]
+
+
 def test_a_dockerfile_template_is_not_a_dockerfile(make_stack, audit_json) -> None:
     stack = make_stack({**svc(BASE), "web/Dockerfile.jinja": "FROM {{ base }}\nUSER root\n"})
     assert audit_json(stack, "--fail-on", "info").findings == []
