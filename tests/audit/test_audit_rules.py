@@ -696,6 +696,13 @@ def test_a_finding_shows_the_value_as_written(make_stack, audit_json) -> None:
     assert "compose version '1.10' is not supported by Rancher 1.6 (only '2')" in [f["message"] for f in findings]
 
 
+def test_a_long_value_is_shown_cut_to_60_characters(make_stack, audit_json) -> None:
+    written = "2.0-" + "abcdefghij" * 7
+    findings = audit_json(make_stack({DC: f"version: {written}\nservices:\n  web:\n    image: nginx:1.27\n"})).findings
+    shown = repr(written[:57] + "...")
+    assert f"compose version {shown} is not supported by Rancher 1.6 (only '2')" in [f["message"] for f in findings]
+
+
 def test_an_untagged_image_that_is_always_pulled(make_stack, audit_json) -> None:
     compose = svc("    image: nginx\n    cap_drop: [ALL]\n    labels:\n      io.rancher.container.pull_image: always\n")
     assert [f["message"] for f in audit_json(make_stack(compose)).findings if f["rule"] == "SPIN403"] == [
