@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from spin_audit.cli import build_parser
 from spin_audit.registry import all_rules
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -217,6 +218,25 @@ def test_usage_errors_are_one_line_with_exit_2(cli, capsys, args) -> None:
     out, err = capsys.readouterr()
     assert exc.value.code == 2 and out == ""
     assert err.startswith("spin-audit: error: ") and err.endswith(" (see --help)\n") and err.count("\n") == 1, err
+
+
+def _help(monkeypatch: pytest.MonkeyPatch) -> str:
+    """--help as one line: wide enough that argparse breaks no word at a hyphen."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    return " ".join(build_parser().format_help().split())
+
+
+def test_help_says_what_a_path_can_be(monkeypatch) -> None:
+    shown = _help(monkeypatch)
+    assert "PATH stack directory, or a file in it (docker-compose.yml, rancher-compose.yml, a Dockerfile, " \
+           ".copier-answers.yml); a compose file of another name is merged over the docker-compose.yml beside " \
+           "it; or Kubernetes manifests: a file, a folder of them, a rancher2 stack; default: . (unless --file " \
+           "is given)" in shown
+
+
+def test_help_names_the_value_of_the_stack_option(monkeypatch) -> None:
+    shown = _help(monkeypatch)
+    assert "--stack NAME stack name for the naming rules" in shown
 
 
 def test_module_entry_point_runs_in_a_subprocess(make_stack) -> None:
