@@ -276,6 +276,13 @@ def test_limits_hold_exactly_at_their_bounds(loader) -> None:
         f"docker-compose.yml: line 1: nested deeper than {MAX_DEPTH} levels (or a recursive alias)"
 
 
+def test_a_file_of_more_than_100000_yaml_nodes_is_refused() -> None:
+    items = 100_000 - 3  # with the mapping, its key and the list: exactly 100000 nodes
+    assert _parses("a: [" + ", ".join(["x"] * items) + "]\n") is True
+    assert _parses("a: [" + ", ".join(["x"] * (items + 1)) + "]\n") == \
+        "docker-compose.yml: refused: more than 100000 YAML nodes"
+
+
 @pytest.mark.parametrize("loader", [PythonLoader, DEFAULT_LOADER], ids=["python", "default"])
 def test_a_refused_character_is_located(loader) -> None:
     reason = _parses("a: \u00e9\u00e9\nb: x\x07\n", loader)
