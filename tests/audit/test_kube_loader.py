@@ -98,6 +98,21 @@ def test_is_kube_path(tmp_path: Path) -> None:
     assert not is_kube_path(str(tmp_path / "missing"))
 
 
+def test_a_manifest_is_recognised_by_its_first_64_kib_only(tmp_path: Path) -> None:
+    padding = "# a long comment line\n" * (64 * 1024 // 22)
+    padding += "#" * (64 * 1024 - len(padding) - 1) + "\n"  # exactly 64 KiB of comments
+    write(tmp_path, {"late.yaml": padding + "apiVersion: v1\nkind: ConfigMap\n",
+                     "early.yaml": padding[:-100] + "\napiVersion: v1\nkind: ConfigMap\n"})
+    assert len(padding.encode()) == 64 * 1024
+    assert is_kube_path(str(tmp_path / "early.yaml"))
+    assert not is_kube_path(str(tmp_path / "late.yaml")), "a key after the first 64 KiB is not looked for"
+
+
+def test_a_folder_of_other_files_is_not_kubernetes_input(tmp_path: Path) -> None:
+    write(tmp_path, {"notes/README.txt": "kind: a note\napiVersion: none\n", "notes/web.json": "{}\n"})
+    assert not is_kube_path(str(tmp_path / "notes")), "only YAML files and kustomizations are looked into"
+
+
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or directory"):
         load([str(tmp_path / "nope.yaml")])
