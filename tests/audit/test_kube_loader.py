@@ -217,6 +217,17 @@ def test_too_much_yaml_is_an_input_error(tmp_path: Path, monkeypatch: pytest.Mon
         load([str(root)])
 
 
+def test_a_run_reads_at_most_32_mib_of_yaml(tmp_path: Path) -> None:
+    comment = "# " + "x" * 1_039_997 + "\n"  # 1,040,000 characters: 32 files fit in 32 MiB, 33 do not
+    root = write(tmp_path, {"web.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+                            **{f"notes/n{i:02}.yaml": comment for i in range(32)}})
+    assert [o.kind for o in load([str(root)]).objects] == ["ConfigMap"]
+    write(root, {"notes/n32.yaml": comment})
+    with pytest.raises(InputError) as caught:
+        load([str(root)])
+    assert caught.value.reason == "more than 33554432 characters of YAML to read in one run"
+
+
 # ---- kustomizations
 
 OVERLAY = "namespace: {ns}\nresources:\n  - ../base\n  - ingress.yaml\n"
