@@ -35,6 +35,13 @@ def test_rancher2_stack_is_the_default_path(cli, tmp_path: Path) -> None:
     assert result.findings[0]["path"] == "k8s/base/web.yaml", "shown relative to the working directory"
 
 
+def test_a_rancher2_stacks_answers_file_stands_for_the_stack(cli, tmp_path: Path) -> None:
+    stack = write(tmp_path / "stack", {"k8s/base/web.yaml": variant(D, "drop: [ALL]", "drop: []"),
+                                       ".copier-answers.yml": "platform: rancher2\n"})
+    result = cli("--format", "json", stack / ".copier-answers.yml")
+    assert result.code == 0 and result.rules == ["SPINK201"], result.err
+
+
 def test_compose_stack_and_manifests_in_one_run(cli, tmp_path: Path) -> None:
     root = write(tmp_path, {"compose/docker-compose.yml": "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n",
                             "spin/web.yaml": variant(D, "add: [NET_BIND_SERVICE]", "add: [SYS_ADMIN]")})
