@@ -372,3 +372,24 @@ def test_images_from_rancher_16s_registry_name_are_refused_on_kubernetes(templat
     assert not (tmp_path / "s").exists()
     answers[key] = "registry.nersc.gov/genome/x:1.2.3"
     run_copy(str(template_repo), tmp_path / "t", data=answers, defaults=True, quiet=True, unsafe=False)
+
+
+@needs_kubectl
+@pytest.mark.parametrize("words", [
+    {"stack_name": "y", "namespace": "n", "secrets": {"on": ["app"]}, "owner": "off", "registry_project": "no"},
+    {"stack_name": "yes", "namespace": "1e3", "secrets": {"0o17": ["app"], "null": ["app"]}},
+    {"stack_name": "true", "namespace": "0x1f", "run_as_user": "y", "run_as_group": "n"},
+])
+def test_answers_that_yaml_reads_as_booleans_or_numbers_stay_strings(render, words):
+    """kubectl and kustomize parse YAML in Go: y, n, on and off are booleans there, 1e3 a number."""
+    answers = minimal_answers(platform="rancher2", services=["web", "app", "db", "util"], **words)
+    stack = render(answers)
+    for cluster in ("development", "production"):
+        objects = build(stack, cluster)
+        assert {obj["metadata"]["namespace"] for obj in objects} == {answers["namespace"]}
+        app = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "app")
+        assert app["metadata"]["labels"]["app.kubernetes.io/part-of"] == answers["stack_name"]
+        env = {e["name"]: e.get("value") for e in app["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["STACK_NAME"] == answers["stack_name"]
+        for obj in objects:
+            kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
