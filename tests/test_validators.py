@@ -2,6 +2,7 @@
 the question and the rule, leaves nothing written, and accepts good answers."""
 
 import pytest
+import yaml
 
 from stackkit import minimal_answers
 from terminal import refusal_fits
@@ -232,7 +233,8 @@ def test_namespace_must_be_a_dns_label(render, tmp_path, namespace):
 def test_namespace_of_up_to_63_characters_is_accepted(render, namespace):
     stack = render({**K8S_CONTEXT, "namespace": namespace})
     for cluster in ("development", "production"):
-        assert f"namespace: {namespace}\n" in (stack / "k8s" / cluster / "kustomization.yaml").read_text()
+        kustomization = yaml.safe_load((stack / "k8s" / cluster / "kustomization.yaml").read_text())
+        assert kustomization["namespace"] == namespace
 
 
 @pytest.mark.parametrize("secrets, rule", [
