@@ -3,6 +3,7 @@
 
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 
 import yaml
@@ -55,3 +56,17 @@ def minimal_answers(**overrides):
     answers = {"owner": "fred", "staff_owner": "wilma", "run_as_uid": 501, "run_as_gid": 124}
     answers.update(overrides)
     return answers
+
+
+def write_files(root, files):
+    """Write {relative path: text} below root; text is dedented and starts at its first line,
+    bytes are written as they are."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root

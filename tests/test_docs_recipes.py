@@ -2,7 +2,6 @@
 answers render a stack on both platforms that spin-audit accepts."""
 
 import sys
-from pathlib import Path
 
 import pytest
 import yaml

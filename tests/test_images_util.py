@@ -11,7 +11,6 @@ import gzip
 import os
 import re
 import secrets
-import subprocess
 import time
 
 import pytest

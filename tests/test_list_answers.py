@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from copier import run_copy, run_update
+from copier import run_update
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -75,7 +75,7 @@ def test_nothing_typed_is_no_mount_and_no_secret(render, mounts, secrets):
     (f"app:{DATA}:/data, api:/global/homes/f/fred:/home", "#2: host_path in /global/homes"),
     (f"db:{DATA}:/data", "#1: only web/app/api/util mount"),
     (f"kv:{DATA}:/data", "#1: only web/app/api/util mount"),
-    (f"app:/global/cfs/cdirs:/data", "#1: host_path is too shallow"),
+    ("app:/global/cfs/cdirs:/data", "#1: host_path is too shallow"),
     (f"app:{DATA}:/etc", "#1: container_path is reserved"),
     (f"app:{DATA}/../..:/data", "#1: host_path is malformed"),
     (f"app:{DATA}:/data, app:{DUMP}:/data", "#2: container_path mounted twice"),

@@ -4,7 +4,6 @@ the current template, and run the CLI."""
 from __future__ import annotations
 
 import json
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Union
@@ -12,7 +11,7 @@ from typing import Callable, Dict, List, Optional, Union
 import pytest
 from spin_audit.cli import main
 
-from stackkit import minimal_answers
+from stackkit import minimal_answers, write_files
 
 # Every role, a global file system mount and a shared secret, on a public stack: the most the
 # template renders, and what the audit must find clean.
@@ -45,19 +44,6 @@ class Result:
 
 
 Files = Dict[str, Union[str, bytes]]
-
-
-def write_files(root: Path, files: Files) -> Path:
-    """Write {relative path: text} below root; text is dedented, bytes are written as they are."""
-    root.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
-    return root
 
 
 @pytest.fixture

@@ -1,16 +1,14 @@
-"""Helpers for the Kubernetes audit tests: write manifests, audit them, read the findings back."""
+"""Helpers for the Kubernetes audit tests: clean manifests and variants of them, audit them, read the
+findings back (stackkit.write_files writes them)."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import List, Optional, Tuple
 
 from spin_audit.engine import audit_kube
 from spin_audit.kube import load
 from spin_audit.registry import Finding
-
-Files = Dict[str, Union[str, bytes]]
 
 # A Deployment that breaks no rule: the form the template renders, on the global file system.
 CLEAN_DEPLOYMENT = """\
@@ -82,19 +80,6 @@ def line_of(text: str, fragment: str) -> int:
         if fragment in line:
             return number
     raise AssertionError(f"{fragment!r} not in the text")
-
-
-def write(root: Path, files: Files) -> Path:
-    """Write {relative path: text} below root (text dedented; bytes as they are)."""
-    root.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(textwrap.dedent(content), encoding="utf-8")
-    return root
 
 
 def audit(*paths: Path, allow_suppressions: bool = True, access: Optional[str] = None) -> List[Finding]:

@@ -103,10 +103,11 @@ def test_a_dockerfile_argument_that_looks_like_a_comment_suppresses_nothing(cli,
 
 
 def test_a_trailing_comment_suppresses_a_kubernetes_finding(cli, tmp_path) -> None:
-    from kubekit import CLEAN_DEPLOYMENT, variant, write
+    from kubekit import CLEAN_DEPLOYMENT, variant
+    from stackkit import write_files
 
     broken = variant(CLEAN_DEPLOYMENT, "privileged: false", "privileged: true")
-    root = write(tmp_path, {"bad/web.yaml": broken,
+    root = write_files(tmp_path, {"bad/web.yaml": broken,
                             "ok/web.yaml": variant(broken, "privileged: true",
                                                    "privileged: true  # spin-audit: ignore[SPINK203] a test")})
     assert [f["rule"] for f in json.loads(cli("--format", "json", root / "bad").out)] == ["SPINK203"]

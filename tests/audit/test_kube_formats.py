@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kubekit import CLEAN_DEPLOYMENT, audit, line_of, variant, where, write
+from kubekit import CLEAN_DEPLOYMENT, audit, line_of, variant, where
+
+from stackkit import write_files
 from spin_audit.docgen import render
 from spin_audit.registry import all_rules, get_rule
 from spin_audit.report import group_of, render_json, render_sarif, render_text
@@ -20,7 +22,7 @@ def _manifest(tmp_path: Path, comment: str = "", above: str = "") -> Path:
     text = BROKEN.replace("{comment}", comment)
     if above:
         text = text.replace("            privileged: true", f"            {above}\n            privileged: true")
-    return write(tmp_path, {"web.yaml": text})
+    return write_files(tmp_path, {"web.yaml": text})
 
 
 def test_formats_agree_on_file_and_line(tmp_path: Path) -> None:
@@ -78,7 +80,7 @@ def test_no_suppress_refuses_every_suppression(tmp_path: Path) -> None:
 
 
 def test_suppression_in_a_kustomization_file(tmp_path: Path) -> None:
-    root = write(tmp_path, {"kustomization.yaml": "resources: [web.yaml]\n",
+    root = write_files(tmp_path, {"kustomization.yaml": "resources: [web.yaml]\n",
                             "web.yaml": CLEAN_DEPLOYMENT.replace("image: registry.nersc.gov/myproj/web:1.0",
                                                                  "image: nginx  # spin-audit: ignore[SPINK403] "
                                                                  "tracks upstream on purpose")})
@@ -107,7 +109,7 @@ def test_rules_doc_has_a_section_per_kubernetes_group() -> None:
 
 
 def test_compose_audit_does_not_import_the_kubernetes_package(tmp_path: Path) -> None:
-    stack = write(tmp_path / "stack", {"docker-compose.yml": "version: '2'\nservices:\n  web:\n"
+    stack = write_files(tmp_path / "stack", {"docker-compose.yml": "version: '2'\nservices:\n  web:\n"
                                                               "    image: nginx:1.27\n    cap_drop: [ALL]\n"})
     code = ("import sys; from spin_audit.cli import main; code = main(['--format', 'json', sys.argv[1]]); "
             "loaded = [m for m in sys.modules if m.startswith('spin_audit.kube')]; "

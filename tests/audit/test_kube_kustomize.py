@@ -11,7 +11,8 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
-from kubekit import audit, variant, write
+from kubekit import audit, variant
+from stackkit import write_files
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl (with kustomize) is not installed")
@@ -208,7 +209,7 @@ def _by_object(findings) -> Counter:
 
 
 def test_tree_audits_clean_at_every_severity(tmp_path: Path) -> None:
-    root = write(tmp_path, TREE)
+    root = write_files(tmp_path, TREE)
     assert [(f.rule.id, f.location.path, f.message) for f in audit(root / "k8s")] == []
     for overlay in ("development", "production"):
         assert audit(root / "k8s" / overlay) == [], overlay
@@ -217,13 +218,13 @@ def test_tree_audits_clean_at_every_severity(tmp_path: Path) -> None:
 @needs_kubectl
 @pytest.mark.parametrize("overlay", ["development", "production"])
 def test_built_overlay_is_valid_and_audits_clean(tmp_path: Path, overlay: str) -> None:
-    root = write(tmp_path / "tree", TREE)
+    root = write_files(tmp_path / "tree", TREE)
     built = _built(root / "k8s" / overlay)
     objects = [doc for doc in yaml.safe_load_all(built) if doc]
     assert {o["kind"] for o in objects} == {"Deployment", "Service", "PersistentVolumeClaim", "CronJob", "Ingress"}
     for obj in objects:
         kubernetes_validate.validate(obj, "1.31.0", strict=True)
-    output = write(tmp_path / "out", {"built.yaml": built})
+    output = write_files(tmp_path / "out", {"built.yaml": built})
     assert audit(output / "built.yaml") == []
 
 
@@ -240,8 +241,8 @@ BREAKAGE = [
 def test_tree_and_built_output_agree(tmp_path: Path, path: str, old: str, new: str) -> None:
     tree = dict(TREE)
     tree[path] = variant(tree[path], old, new)
-    root = write(tmp_path / "tree", tree)
+    root = write_files(tmp_path / "tree", tree)
     overlay = root / "k8s" / "development"
     from_tree = _by_object(audit(overlay))
-    from_build = _by_object(audit(write(tmp_path / "out", {"built.yaml": _built(overlay)}) / "built.yaml"))
+    from_build = _by_object(audit(write_files(tmp_path / "out", {"built.yaml": _built(overlay)}) / "built.yaml"))
     assert from_tree and from_tree == from_build

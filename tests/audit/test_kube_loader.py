@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, audit, where, write
+from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, audit, where
+from stackkit import write_files
 from spin_audit.kube import is_kube_path, load
 from spin_audit.kube import loader as kube_loader
 from spin_audit.loader import (
@@ -72,7 +73,7 @@ def test_single_document_parser_is_unchanged() -> None:
 
 
 def test_is_kube_path(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_files(tmp_path, {
         "compose/docker-compose.yml": "version: '2'\nservices: {}\n",
         "compose/k8s/d.yaml": D,
         "stack/k8s/base/kustomization.yaml": "resources: []\n",
@@ -92,7 +93,7 @@ def test_is_kube_path(tmp_path: Path) -> None:
     assert not is_kube_path(str(tmp_path / "values")) and not is_kube_path(str(tmp_path / "values/values.yaml"))
     assert not is_kube_path(str(tmp_path / ".pre-commit-config.yaml"))
     assert is_kube_path(str(tmp_path / "stack/.copier-answers.yml")), "the answers of a rancher2 stack stand for it"
-    write(tmp_path, {"compose/.copier-answers.yml": "platform: rancher1\n"})
+    write_files(tmp_path, {"compose/.copier-answers.yml": "platform: rancher1\n"})
     assert not is_kube_path(str(tmp_path / "compose/.copier-answers.yml"))
     assert not is_kube_path(str(tmp_path / "odd/rancher-compose.yml")), "a compose stack's file, whatever it holds"
     assert not is_kube_path(str(tmp_path / "missing"))
@@ -101,7 +102,7 @@ def test_is_kube_path(tmp_path: Path) -> None:
 def test_a_manifest_is_recognised_by_its_first_64_kib_only(tmp_path: Path) -> None:
     padding = "# a long comment line\n" * (64 * 1024 // 22)
     padding += "#" * (64 * 1024 - len(padding) - 1) + "\n"  # exactly 64 KiB of comments
-    write(tmp_path, {"late.yaml": padding + "apiVersion: v1\nkind: ConfigMap\n",
+    write_files(tmp_path, {"late.yaml": padding + "apiVersion: v1\nkind: ConfigMap\n",
                      "early.yaml": padding[:-100] + "\napiVersion: v1\nkind: ConfigMap\n"})
     assert len(padding.encode()) == 64 * 1024
     assert is_kube_path(str(tmp_path / "early.yaml"))
@@ -109,7 +110,7 @@ def test_a_manifest_is_recognised_by_its_first_64_kib_only(tmp_path: Path) -> No
 
 
 def test_a_folder_of_other_files_is_not_kubernetes_input(tmp_path: Path) -> None:
-    write(tmp_path, {"notes/README.txt": "kind: a note\napiVersion: none\n", "notes/web.json": "{}\n"})
+    write_files(tmp_path, {"notes/README.txt": "kind: a note\napiVersion: none\n", "notes/web.json": "{}\n"})
     assert not is_kube_path(str(tmp_path / "notes")), "only YAML files and kustomizations are looked into"
 
 
@@ -125,7 +126,7 @@ def test_every_document_and_list_item_is_an_object_with_its_line(tmp_path: Path)
     items = ("apiVersion: v1\nkind: List\nitems:\n"
              "  - apiVersion: v1\n    kind: Service\n    metadata: {name: a}\n"
              "  - apiVersion: v1\n    kind: Service\n    metadata: {name: b}\n")
-    path = write(tmp_path, {"m.yaml": D + "---\n" + items + "---\n"}) / "m.yaml"
+    path = write_files(tmp_path, {"m.yaml": D + "---\n" + items + "---\n"}) / "m.yaml"
     bundle = load([str(path)])
     assert [(o.kind, o.name, o.node.line) for o in bundle.objects] == [
         ("Deployment", "web", 1), ("Service", "a", D.count("\n") + 5), ("Service", "b", D.count("\n") + 8)]
@@ -145,7 +146,7 @@ def test_pod_specs_of_every_workload_kind(tmp_path: Path) -> None:
     docs.append("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: cron}\nspec:\n  jobTemplate:\n"
                 "    spec:\n      template:\n        spec:\n" + indent(pod, 10))
     docs.append("apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec:\n  ports: [{port: 80}]\n")
-    bundle = load([str(write(tmp_path, {"all.yaml": "---\n".join(docs)}) / "all.yaml")])
+    bundle = load([str(write_files(tmp_path, {"all.yaml": "---\n".join(docs)}) / "all.yaml")])
     assert [c.label for c in bundle.containers] == [
         "Pod 'p' container 'c'", "Deployment 'deployment' container 'c'", "StatefulSet 'statefulset' container 'c'",
         "DaemonSet 'daemonset' container 'c'", "ReplicaSet 'replicaset' container 'c'", "Job 'job' container 'c'",
@@ -158,7 +159,7 @@ def test_containers_of_every_role_resolve_the_pod_security_context(tmp_path: Pat
             "  initContainers:\n    - {name: init, image: busybox:1, securityContext: {runAsUser: 0}}\n"
             "  containers:\n    - {name: main, image: nginx:1}\n"
             "  ephemeralContainers:\n    - {name: debug, image: busybox:1, securityContext: {runAsNonRoot: false}}\n")
-    bundle = load([str(write(tmp_path, {"p.yaml": text}) / "p.yaml")])
+    bundle = load([str(write_files(tmp_path, {"p.yaml": text}) / "p.yaml")])
     seen = [(c.role, c.name, c.resolved("runAsUser")[0].value, c.resolved("runAsUser")[1],
              c.resolved("runAsNonRoot")[0].value, c.resolved("fsGroup")[0]) for c in bundle.containers]
     assert seen == [("init container", "init", 0, "container", True, None),
@@ -170,14 +171,14 @@ def test_containers_of_every_role_resolve_the_pod_security_context(tmp_path: Pat
 
 
 def test_folder_search_skips_hidden_folders_and_symlinked_folders(tmp_path: Path) -> None:
-    root = write(tmp_path / "spin", {"a/web.yaml": D, ".git/x.yaml": D, ".hidden.yaml": D, "b/notes.txt": "x"})
+    root = write_files(tmp_path / "spin", {"a/web.yaml": D, ".git/x.yaml": D, ".hidden.yaml": D, "b/notes.txt": "x"})
     os.symlink(root, root / "a" / "loop")
     bundle = load([str(root)])
     assert [Path(s.path).relative_to(root).as_posix() for s in bundle.sources] == ["a/web.yaml"]
 
 
 def test_special_files_are_never_opened(tmp_path: Path) -> None:
-    root = write(tmp_path, {"web.yaml": D})
+    root = write_files(tmp_path, {"web.yaml": D})
     os.mkfifo(root / "pipe.yaml")
     assert [o.name for o in load([str(root)]).objects] == ["web"]
     assert [(f.rule.id, f.message) for f in audit(root / "pipe.yaml")] == [("SPINK101", "not a regular file")]
@@ -185,33 +186,33 @@ def test_special_files_are_never_opened(tmp_path: Path) -> None:
 
 
 def test_rancher2_stack_is_read_through_k8s(tmp_path: Path) -> None:
-    stack = write(tmp_path / "stack", {"k8s/base/web.yaml": D, "app/config.yaml": D, ".copier-answers.yml": "x: 1\n"})
+    stack = write_files(tmp_path / "stack", {"k8s/base/web.yaml": D, "app/config.yaml": D, ".copier-answers.yml": "x: 1\n"})
     for target in (stack, stack / ".copier-answers.yml"):
         assert [Path(s.path).relative_to(stack).as_posix() for s in load([str(target)]).sources] == [
             "k8s/base/web.yaml"]
 
 
 def test_access_comes_from_the_stack_answers_or_the_option(tmp_path: Path) -> None:
-    stack = write(tmp_path / "stack", {"k8s/base/web.yaml": D, ".copier-answers.yml": "platform: rancher2\n"
+    stack = write_files(tmp_path / "stack", {"k8s/base/web.yaml": D, ".copier-answers.yml": "platform: rancher2\n"
                                                                                        "access: private\n"})
     for target in (stack, stack / "k8s", stack / "k8s/base/web.yaml"):
         assert [(o.access, o.access_origin) for o in load([str(target)]).objects] == [
             ("private", ".copier-answers.yml")], target
     assert [(o.access, o.access_origin) for o in load([str(stack)], "public").objects] == [("public", "--access")]
-    write(stack, {".copier-answers.yml": "platform: rancher2\naccess: [\n"})
+    write_files(stack, {".copier-answers.yml": "platform: rancher2\naccess: [\n"})
     assert [o.access for o in load([str(stack)]).objects] == [None], "a broken answers file says nothing"
 
 
 def test_too_many_files_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kube_loader, "MAX_FILES", 3)
-    root = write(tmp_path, {f"m{i}.yaml": D for i in range(4)})
+    root = write_files(tmp_path, {f"m{i}.yaml": D for i in range(4)})
     with pytest.raises(InputError, match="more than 3 YAML files"):
         load([str(root)])
 
 
 def test_too_much_yaml_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kube_loader, "MAX_TOTAL_CHARS", len(D) * 2 + 10)
-    root = write(tmp_path, {"kustomization.yaml": "resources: [a.yaml, b.yaml, c.yaml]\n", "a.yaml": D,
+    root = write_files(tmp_path, {"kustomization.yaml": "resources: [a.yaml, b.yaml, c.yaml]\n", "a.yaml": D,
                             "b.yaml": D, "c.yaml": D})
     with pytest.raises(InputError, match="characters of YAML to read in one run"):
         load([str(root)])
@@ -219,10 +220,10 @@ def test_too_much_yaml_is_an_input_error(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_a_run_reads_at_most_32_mib_of_yaml(tmp_path: Path) -> None:
     comment = "# " + "x" * 1_039_997 + "\n"  # 1,040,000 characters: 32 files fit in 32 MiB, 33 do not
-    root = write(tmp_path, {"web.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+    root = write_files(tmp_path, {"web.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
                             **{f"notes/n{i:02}.yaml": comment for i in range(32)}})
     assert [o.kind for o in load([str(root)]).objects] == ["ConfigMap"]
-    write(root, {"notes/n32.yaml": comment})
+    write_files(root, {"notes/n32.yaml": comment})
     with pytest.raises(InputError) as caught:
         load([str(root)])
     assert caught.value.reason == "more than 33554432 characters of YAML to read in one run"
@@ -234,7 +235,7 @@ OVERLAY = "namespace: {ns}\nresources:\n  - ../base\n  - ingress.yaml\n"
 
 
 def _tree(tmp_path: Path, ingress_ns: str = "dev-ns") -> Path:
-    return write(tmp_path / "k8s", {
+    return write_files(tmp_path / "k8s", {
         "base/kustomization.yaml": "resources: [web.yaml]\n",
         "base/web.yaml": D.replace("  namespace: myns\n", ""),
         "development/kustomization.yaml": OVERLAY.format(ns="dev-ns"),
@@ -267,7 +268,7 @@ def test_overlay_namespace_judges_the_ingress_host(tmp_path: Path) -> None:
 
 
 def test_outermost_namespace_and_all_name_prefixes_win(tmp_path: Path) -> None:
-    root = write(tmp_path, {
+    root = write_files(tmp_path, {
         "inner/kustomization.yaml": "namespace: inner\nnamePrefix: a-\nnameSuffix: -z\nresources: [web.yaml]\n",
         "inner/web.yaml": D,
         "outer/kustomization.yaml": "namespace: outer\nnamePrefix: b-\nresources: [../inner]\n",
@@ -277,7 +278,7 @@ def test_outermost_namespace_and_all_name_prefixes_win(tmp_path: Path) -> None:
 
 
 def test_kustomization_reads_files_only_below_its_folder(tmp_path: Path) -> None:
-    root = write(tmp_path, {"outside.yaml": D.replace("name: web", "name: outside", 1),
+    root = write_files(tmp_path, {"outside.yaml": D.replace("name: web", "name: outside", 1),
                             "k/kustomization.yaml": "resources: [../outside.yaml, web.yaml, /etc/hostname]\n",
                             "k/web.yaml": D})
     bundle = load([str(root / "k")])
@@ -285,13 +286,13 @@ def test_kustomization_reads_files_only_below_its_folder(tmp_path: Path) -> None
 
 
 def test_kustomization_cycles_end(tmp_path: Path) -> None:
-    root = write(tmp_path, {"a/kustomization.yaml": "resources: [../b, web.yaml]\n", "a/web.yaml": D,
+    root = write_files(tmp_path, {"a/kustomization.yaml": "resources: [../b, web.yaml]\n", "a/web.yaml": D,
                             "b/kustomization.yaml": "resources: [../a]\n"})
     assert [o.name for o in load([str(root)]).objects] == ["web"]
 
 
 def test_patches_and_unlisted_files_are_partial(tmp_path: Path) -> None:
-    root = write(tmp_path, {
+    root = write_files(tmp_path, {
         "kustomization.yaml": "resources: [web.yaml]\npatchesStrategicMerge: [p1.yaml]\npatches:\n  - path: p2.yaml\n",
         "web.yaml": D, "p1.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
         "p2.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
@@ -306,13 +307,13 @@ def test_patches_and_unlisted_files_are_partial(tmp_path: Path) -> None:
 def test_patches_are_still_judged_for_what_they_set(tmp_path: Path) -> None:
     patch = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
              "      containers:\n        - name: web\n          securityContext: {privileged: true}\n")
-    root = write(tmp_path, {"kustomization.yaml": "resources: [web.yaml]\npatches:\n  - path: p.yaml\n",
+    root = write_files(tmp_path, {"kustomization.yaml": "resources: [web.yaml]\npatches:\n  - path: p.yaml\n",
                             "web.yaml": D, "p.yaml": patch})
     assert where(audit(root), root) == [("p.yaml", 9, "SPINK203")]
 
 
 def test_broken_kustomization_is_reported(tmp_path: Path) -> None:
-    root = write(tmp_path, {"kustomization.yaml": "resources: [\n", "web.yaml": D})
+    root = write_files(tmp_path, {"kustomization.yaml": "resources: [\n", "web.yaml": D})
     assert where(audit(root), root) == [("kustomization.yaml", 2, "SPINK101")]
 
 
@@ -320,7 +321,7 @@ def test_broken_kustomization_is_reported(tmp_path: Path) -> None:
 
 
 def test_helm_chart_is_named_once_and_never_broken_yaml(tmp_path: Path) -> None:
-    root = write(tmp_path, {
+    root = write_files(tmp_path, {
         "chart/Chart.yaml": "apiVersion: v2\nname: x\n",
         "chart/values.yaml": "a: {{ b }}\n",
         "chart/templates/_helpers.tpl": "{{- define \"x\" -}}{{- end -}}\n",
@@ -336,7 +337,7 @@ def test_helm_chart_is_named_once_and_never_broken_yaml(tmp_path: Path) -> None:
 
 
 def test_template_outside_a_chart_is_named_at_its_first_braces(tmp_path: Path) -> None:
-    root = write(tmp_path, {"ns.yaml": "# namespace\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{{n}}}\n"})
+    root = write_files(tmp_path, {"ns.yaml": "# namespace\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{{n}}}\n"})
     [finding] = audit(root / "ns.yaml")
     assert (finding.rule.id, finding.location.line) == ("SPINK102", 5)
 
@@ -360,7 +361,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_manifest_is_one_finding_with_its_line(name: str, tmp_path: Path) -> None:
-    root = write(tmp_path, {"m.yaml": HOSTILE[name]})
+    root = write_files(tmp_path, {"m.yaml": HOSTILE[name]})
     for target in (root, root / "m.yaml"):
         found = where(audit(target), root)
         assert [(path, rule) for path, _, rule in found] == [("m.yaml", "SPINK101")], (name, found)
@@ -368,7 +369,7 @@ def test_hostile_manifest_is_one_finding_with_its_line(name: str, tmp_path: Path
 
 @pytest.mark.parametrize("text", ["- a\n- b\n", "just text\n", "42\n", "[]\n", "{}\n"])
 def test_non_mapping_documents_of_a_named_file(text: str, tmp_path: Path) -> None:
-    root = write(tmp_path, {"m.yaml": text})
+    root = write_files(tmp_path, {"m.yaml": text})
     assert [rule for _, _, rule in where(audit(root / "m.yaml"), root)] == ["SPINK103"]
     assert audit(root) == [], "found in a folder, a file without objects is not a manifest"
 

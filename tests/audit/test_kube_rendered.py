@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kubekit import audit, write
+from kubekit import audit
 from spin_audit.kube import is_kube_path
-from stackkit import EXAMPLES, load_example
+from stackkit import EXAMPLES, load_example, write_files
 
 RANCHER2 = [path.stem for path in EXAMPLES if load_example(path).get("platform") == "rancher2"]
 KUBECTL = shutil.which("kubectl")
@@ -34,6 +34,6 @@ def test_built_overlay_audits_clean(rendered_examples, name: str, cluster: str, 
     overlay = rendered_examples[name] / "k8s" / cluster
     built = subprocess.run([KUBECTL, "kustomize", str(overlay)], capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
-    output = write(tmp_path, {"built.yaml": built.stdout}) / "built.yaml"
+    output = write_files(tmp_path, {"built.yaml": built.stdout}) / "built.yaml"
     access = load_example(next(p for p in EXAMPLES if p.stem == name)).get("access")
     assert [(f.rule.id, f.message) for f in audit(output, access=access)] == [], "as `--access` says"

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import pytest
-from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, audit, line_of, variant, where, write
+from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, audit, line_of, variant, where
+from stackkit import write_files
 from spin_audit.registry import KUBE, all_rules
 
 D = CLEAN_DEPLOYMENT
@@ -339,7 +340,7 @@ def _ids(case: Case) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_rule_fires_where_it_should(case: Case, tmp_path: Path) -> None:
-    root = write(tmp_path / "fires", case.fires)
+    root = write_files(tmp_path / "fires", case.fires)
     findings = [f for f in audit(root / case.path if case.named else root) if f.rule.id == case.rule]
     assert findings, f"{case.rule} did not fire"
     found = [(p, line) for p, line, _ in where(findings, root)]
@@ -349,18 +350,18 @@ def test_rule_fires_where_it_should(case: Case, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_rule_is_silent_on_the_fix(case: Case, tmp_path: Path) -> None:
-    root = write(tmp_path / "clean", case.clean)
+    root = write_files(tmp_path / "clean", case.clean)
     assert [f.message for f in audit(root / case.path if case.named else root) if f.rule.id == case.rule] == []
 
 
 @pytest.mark.parametrize("rule, files, why", QUIET, ids=[f"{r}-{i}" for i, (r, _, _) in enumerate(QUIET)])
 def test_rule_is_silent_at_its_edge(rule: str, files, why: str, tmp_path: Path) -> None:
-    root = write(tmp_path / "quiet", files)
+    root = write_files(tmp_path / "quiet", files)
     assert [f.message for f in audit(root) if f.rule.id == rule] == [], why
 
 
 def test_clean_manifests_have_no_findings_at_all(tmp_path: Path) -> None:
-    root = write(tmp_path, {"deployment.yaml": D, "ingress.yaml": CLEAN_INGRESS, "pvc.yaml": PVC,
+    root = write_files(tmp_path, {"deployment.yaml": D, "ingress.yaml": CLEAN_INGRESS, "pvc.yaml": PVC,
                             "lb.yaml": LOAD_BALANCER, "secret.yaml": SECRET})
     assert [(f.rule.id, f.message) for f in audit(root)] == []
 
