@@ -344,22 +344,34 @@ def load_yaml(path: str) -> YamlFile:
     return parse_yaml(source)
 
 
-def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
-    shown = source.display
-    if not source.text.strip():
-        raise InputError(shown, "empty file")
+def _compose(source: SourceFile, loader: type | None, documents: bool, unparsable) -> list[Node | None]:
+    """The nodes of the text (one, or every document of a stream) within the run's limits; text
+    that is not YAML raises unparsable(source, exc, byte_offsets)'s InputError."""
+    loader = loader or DEFAULT_LOADER
     events = None
     try:
-        events = (loader or DEFAULT_LOADER)(source.text)
-        node = events.get_single_node()
+        events = loader(source.text)
+        if not documents:
+            return [events.get_single_node()]
+        nodes: list[Node | None] = []
+        while events.check_node():
+            nodes.append(events.get_node())
+        return nodes
     except _Limit as exc:
-        raise InputError(shown, f"refused: {exc}") from None
+        raise InputError(source.display, f"refused: {exc}") from None
     except yaml.YAMLError as exc:
-        raise _unparsable(source, exc, (loader or DEFAULT_LOADER) is not PythonLoader) from None
+        raise unparsable(source, exc, loader is not PythonLoader) from None
     finally:
         dispose = getattr(events, "dispose", None)
         if dispose:
             dispose()
+
+
+def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
+    shown = source.display
+    if not source.text.strip():
+        raise InputError(shown, "empty file")
+    (node,) = _compose(source, loader, False, _unparsable)
     if node is None:
         raise InputError(shown, "empty file (no YAML document)")
     if not isinstance(node, MappingNode):
@@ -372,20 +384,7 @@ def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
 def parse_yaml_documents(source: SourceFile, loader: type | None = None) -> list[YNode | None]:
     """Every document of a stream (`---`), in order, None for an empty one; the limits hold for the
     whole file. For Kubernetes manifests, which may hold several objects."""
-    nodes: list[Node] = []
-    events = None
-    try:
-        events = (loader or DEFAULT_LOADER)(source.text)
-        while events.check_node():
-            nodes.append(events.get_node())
-    except _Limit as exc:
-        raise InputError(source.display, f"refused: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise _yaml_error(source, exc, (loader or DEFAULT_LOADER) is not PythonLoader) from None
-    finally:
-        dispose = getattr(events, "dispose", None)
-        if dispose:
-            dispose()
+    nodes = _compose(source, loader, True, _yaml_error)
     builder = _Builder(source.display)
     return [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]
 
