@@ -11,6 +11,11 @@ from spin_audit.registry import Hit, Severity
 E, INFO = Severity.ERROR, Severity.INFO
 
 
+def _problems(bundle: Bundle, what: str) -> Iterator[Hit]:
+    """The loader's problems of one kind (it reads the input; these rules only report it)."""
+    return (Hit(problem.location, problem.message) for problem in bundle.problems if problem.what == what)
+
+
 @kube_rule("SPINK101", "k8s-manifest-unreadable", E,
            title="Manifest cannot be read or is not valid YAML",
            hint="fix the file at the line shown; `kubectl apply` refuses the whole file",
@@ -18,9 +23,7 @@ E, INFO = Severity.ERROR, Severity.INFO
            stopped; nothing in the file is judged until it parses. A folder's YAML files count as manifests
            when they have a top-level `apiVersion:` or `kind:`.""")
 def manifest_unreadable(bundle: Bundle) -> Iterator[Hit]:
-    for problem in bundle.problems:
-        if problem.what == "unreadable":
-            yield Hit(problem.location, problem.message)
+    return _problems(bundle, "unreadable")
 
 
 @kube_rule("SPINK102", "k8s-template", INFO,
@@ -30,9 +33,7 @@ def manifest_unreadable(bundle: Bundle) -> Iterator[Hit]:
            `{{ }}` templating that is not YAML yet is not a manifest: what Spin receives is what it renders.
            The audit names it and moves on, instead of calling it broken YAML.""")
 def template(bundle: Bundle) -> Iterator[Hit]:
-    for problem in bundle.problems:
-        if problem.what == "template":
-            yield Hit(problem.location, problem.message)
+    return _problems(bundle, "template")
 
 
 @kube_rule("SPINK103", "k8s-not-an-object", E,
@@ -43,9 +44,7 @@ def template(bundle: Bundle) -> Iterator[Hit]:
            (values or configuration files) are not manifests and are not reported; files a kustomization
            lists as patches may be partial.""")
 def not_an_object(bundle: Bundle) -> Iterator[Hit]:
-    for problem in bundle.problems:
-        if problem.what == "not-object":
-            yield Hit(problem.location, problem.message)
+    return _problems(bundle, "not-object")
 
 
 @kube_rule("SPINK104", "k8s-pod-without-containers", E,
