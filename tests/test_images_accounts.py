@@ -80,14 +80,19 @@ def render_case(render, answers, roles):
 def test_existing_ids_and_names_build_and_run_as_answered(render, image_store, tmp_path, case, answers, roles, kept):
     stack = render_case(render, answers, roles)
     assert_hadolint(stack)
+    build_and_check(image_store, stack, answers, roles, kept, case, tmp_path)
+
+
+def build_and_check(image_store, stack, answers, roles, kept, case, workdir):
+    """Build each role's image, run the stack's containers side by side, and check their accounts."""
     images = {}
     for role in roles:
         tag = f"localhost/ids-{case}-{role}:test"
         built = image_store.build(stack, stack / role / "Dockerfile", tag)
-        assert built.returncode == 0, f"{role}/Dockerfile does not build:\n{built.stdout}{built.stderr}"
+        assert built.returncode == 0, f"{answers}: {role}/Dockerfile does not build:\n{built.stdout}{built.stderr}"
         images[role] = tag
     network_roles = roles + (["app"] if "web" in roles else [])
-    run = imagekit.StackRun(image_store, stack, images, network_roles, tmp_path)
+    run = imagekit.StackRun(image_store, stack, images, network_roles, workdir)
     try:
         check_accounts(run, answers, roles, kept)
     finally:
@@ -123,16 +128,5 @@ def check_accounts(run, answers, roles, kept):
 @given(case=account_answers())
 def test_any_account_answers_build_and_run_as_answered(render, image_store, tmp_path_factory, case):
     answers, roles = case
-    stack = render_case(render, answers, roles)
-    images = {}
-    for role in roles:
-        tag = f"localhost/ids-drawn-{role}:test"
-        built = image_store.build(stack, stack / role / "Dockerfile", tag)
-        assert built.returncode == 0, f"{answers}: {role}/Dockerfile does not build:\n{built.stdout}{built.stderr}"
-        images[role] = tag
-    network_roles = roles + (["app"] if "web" in roles else [])
-    run = imagekit.StackRun(image_store, stack, images, network_roles, tmp_path_factory.mktemp("drawn"))
-    try:
-        check_accounts(run, answers, roles, [])
-    finally:
-        run.close()
+    build_and_check(image_store, render_case(render, answers, roles), answers, roles, [], "drawn",
+                    tmp_path_factory.mktemp("drawn"))
