@@ -98,18 +98,28 @@ def assert_audit_clean(stack, fail_on="warning"):
 K8S_VERSION = "1.31.0"  # the Kubernetes API the rendered objects are validated against
 
 
-def assert_kubernetes(stack):
-    """Each overlay builds with `kubectl kustomize` into objects valid for K8S_VERSION (strict)."""
+def kustomize(stack, overlay):
+    """The objects `kubectl apply -k k8s/<overlay>` would send."""
+    built = subprocess.run([tool("kubectl"), "kustomize", str(Path(stack) / "k8s" / overlay)],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    return [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+
+
+def assert_valid_overlay(stack, overlay):
+    """The overlay builds into objects, each valid for K8S_VERSION (strict)."""
     import kubernetes_validate
 
+    objects = kustomize(stack, overlay)
+    assert objects, overlay
+    for obj in objects:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+
+
+def assert_kubernetes(stack):
+    """Each overlay builds with `kubectl kustomize` into objects valid for K8S_VERSION (strict)."""
     for overlay in ("development", "production"):
-        built = subprocess.run([tool("kubectl"), "kustomize", str(Path(stack) / "k8s" / overlay)],
-                               capture_output=True, text=True)
-        assert built.returncode == 0, built.stderr
-        objects = [doc for doc in yaml.safe_load_all(built.stdout) if doc]
-        assert objects, overlay
-        for obj in objects:
-            kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+        assert_valid_overlay(stack, overlay)
 
 
 def assert_stack_ok(stack):

@@ -5,12 +5,11 @@ import shutil
 import subprocess
 import sys
 
-import kubernetes_validate
 import pytest
 import yaml
 
 from stackkit import EXAMPLES, SHARED, load_example
-from stack_checks import assert_audit_clean, assert_hadolint, assert_schema, assert_types, dockerfiles
+from stack_checks import assert_audit_clean, assert_hadolint, assert_schema, assert_types, assert_valid_overlay, dockerfiles
 
 NAMES = [path.stem for path in EXAMPLES]
 RANCHER1 = [path.stem for path in EXAMPLES if load_example(path).get("platform", "rancher1") == "rancher1"]
@@ -85,10 +84,4 @@ def test_example_files_are_valid(rendered_examples, name):
 @pytest.mark.parametrize("cluster", ["development", "production"])
 @pytest.mark.parametrize("name", RANCHER2)
 def test_example_overlays_build_into_valid_kubernetes_objects(rendered_examples, name, cluster):
-    built = subprocess.run(["kubectl", "kustomize", str(rendered_examples[name] / "k8s" / cluster)],
-                           capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    objects = [doc for doc in yaml.safe_load_all(built.stdout) if doc]
-    assert objects
-    for obj in objects:
-        kubernetes_validate.validate(obj, "1.31.0", strict=True)
+    assert_valid_overlay(rendered_examples[name], cluster)

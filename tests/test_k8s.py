@@ -14,9 +14,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from stack_checks import K8S_VERSION, kustomize
 from stackkit import EXAMPLES, load_example, minimal_answers
 
-K8S_VERSION = "1.31.0"
 FACTS = json.loads((Path(__file__).resolve().parents[1] / "hooks" / "spin_audit" / "spin_facts.json").read_text())
 R2 = FACTS["rancher2"]
 KUBECTL = shutil.which("kubectl")
@@ -55,11 +55,6 @@ def answers_of(stack):
     return yaml.safe_load((stack / ".copier-answers.yml").read_text())
 
 
-def build(stack, cluster):
-    """The objects `kubectl apply -k k8s/<cluster>` would send."""
-    result = subprocess.run([KUBECTL, "kustomize", str(stack / "k8s" / cluster)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
 def of_kind(objects, kind):
@@ -85,7 +80,7 @@ CASES = [(name, cluster) for name in ANSWER_SETS for cluster in R2["clusters"]]
 @needs_kubectl
 @pytest.mark.parametrize("name, cluster", CASES)
 def test_overlay_builds_into_valid_objects_in_the_namespace(stacks, name, cluster):
-    objects = build(stacks[name], cluster)
+    objects = kustomize(stacks[name], cluster)
     namespace = answers_of(stacks[name])["namespace"]
     assert objects
     for obj in objects:
@@ -96,7 +91,7 @@ def test_overlay_builds_into_valid_objects_in_the_namespace(stacks, name, cluste
 @needs_kubectl
 @pytest.mark.parametrize("name", ANSWER_SETS)
 def test_one_workload_per_role(stacks, name):
-    objects = build(stacks[name], "development")
+    objects = kustomize(stacks[name], "development")
     roles = answers_of(stacks[name])["services"]
     deployments = sorted(o["metadata"]["name"] for o in of_kind(objects, "Deployment"))
     assert deployments == sorted(r for r in roles if r != "util")
@@ -118,7 +113,7 @@ def test_one_workload_per_role(stacks, name):
 @pytest.mark.parametrize("name", ANSWER_SETS)
 def test_every_container_has_spins_security_context(stacks, name):
     answers = answers_of(stacks[name])
-    for obj, spec in pod_specs(build(stacks[name], "development")):
+    for obj, spec in pod_specs(kustomize(stacks[name], "development")):
         pod = spec["securityContext"]
         assert pod["runAsNonRoot"] is True and pod["runAsUser"] == answers["run_as_uid"], obj["metadata"]["name"]
         assert pod["runAsGroup"] == answers["run_as_gid"] and pod["fsGroup"] == answers["run_as_gid"]
@@ -140,7 +135,7 @@ def test_global_file_system_mounts_are_host_directories_as_answered(stacks, name
     wanted = {(m["service"], m["host_path"], m["container_path"], m.get("read_only", True) is not False)
               for m in answers["gpfs_mounts"]}
     found = set()
-    for obj, spec in pod_specs(build(stacks[name], "development")):
+    for obj, spec in pod_specs(kustomize(stacks[name], "development")):
         role = obj["metadata"]["name"]
         host_volumes = {v["name"]: v["hostPath"] for v in spec.get("volumes", []) if "hostPath" in v}
         for container in containers(spec):
@@ -159,7 +154,7 @@ def test_global_file_system_mounts_are_host_directories_as_answered(stacks, name
 @pytest.mark.parametrize("name, cluster", CASES)
 def test_ingress_has_spins_host_for_its_cluster(stacks, name, cluster):
     answers = answers_of(stacks[name])
-    ingresses = of_kind(build(stacks[name], cluster), "Ingress")
+    ingresses = of_kind(kustomize(stacks[name], cluster), "Ingress")
     http_roles = [r for r in ("web", "app", "api") if r in answers["services"]]
     if not (http_roles and ("web" in answers["services"] or answers["fqdn"])):
         assert ingresses == []
@@ -183,11 +178,11 @@ def test_ingress_has_spins_host_for_its_cluster(stacks, name, cluster):
 def test_images_labels_and_annotations(stacks, name):
     answers = answers_of(stacks[name])
     project = answers["registry_project"]
-    for obj in build(stacks[name], "production"):
+    for obj in kustomize(stacks[name], "production"):
         metadata = obj["metadata"]
         assert not any(key.startswith("nersc.gov/") for key in metadata.get("annotations") or {}), "Spin adds those"
         assert metadata["labels"]["app.kubernetes.io/part-of"] == answers["stack_name"]
-    for obj, spec in pod_specs(build(stacks[name], "production")):
+    for obj, spec in pod_specs(kustomize(stacks[name], "production")):
         role = obj["metadata"]["name"]
         (container,) = spec["containers"]
         built = role in ("web", "app", "api")
@@ -199,7 +194,7 @@ def test_images_labels_and_annotations(stacks, name):
 @needs_kubectl
 @pytest.mark.parametrize("name", ANSWER_SETS)
 def test_data_lives_on_claims_of_spins_storage_class(stacks, name):
-    objects = build(stacks[name], "development")
+    objects = kustomize(stacks[name], "development")
     claims = {o["metadata"]["name"]: o for o in of_kind(objects, "PersistentVolumeClaim")}
     for claim in claims.values():
         assert claim["spec"]["storageClassName"] == R2["storage_class"]
@@ -223,7 +218,7 @@ def test_secrets_are_mounted_read_only_from_secrets_the_makefile_creates(stacks,
     stack = stacks[name]
     makefile = (stack / "Makefile").read_text()
     named = set()
-    for _, spec in pod_specs(build(stack, "development")):
+    for _, spec in pod_specs(kustomize(stack, "development")):
         projected = [v for v in spec.get("volumes", []) if "projected" in v]
         for volume in projected:
             for source in volume["projected"]["sources"]:
@@ -249,7 +244,7 @@ def test_secret_files_are_readable_by_the_containers_user_only(stacks, name):
     tmp_path = Path(tempfile.mkdtemp(prefix="secrets-"))  # under /tmp: pytest's own tmp is root-only
     tmp_path.chmod(0o755)
     try:
-        check_secret_files(build(stacks[name], "development"), tmp_path)
+        check_secret_files(kustomize(stacks[name], "development"), tmp_path)
     finally:
         shutil.rmtree(tmp_path)
 
@@ -292,7 +287,7 @@ def test_kustomizations_list_exactly_their_files(stacks, name):
 
 @needs_kubectl
 def test_util_is_a_cronjob_that_dumps_the_database(stacks):
-    objects = build(stacks["portal"], "development")
+    objects = kustomize(stacks["portal"], "development")
     (cronjob,) = of_kind(objects, "CronJob")
     assert cronjob["spec"]["schedule"] == "0 9 * * *" and cronjob["spec"]["timeZone"] == "Etc/UTC"
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
@@ -307,7 +302,7 @@ def test_util_is_a_cronjob_that_dumps_the_database(stacks):
 
 @needs_kubectl
 def test_postgres_initialises_a_subdirectory_of_its_claim(stacks):
-    (db,) = [o for o in of_kind(build(stacks["portal"], "development"), "Deployment") if o["metadata"]["name"] == "db"]
+    (db,) = [o for o in of_kind(kustomize(stacks["portal"], "development"), "Deployment") if o["metadata"]["name"] == "db"]
     container = db["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e["value"] for e in container["env"]}
     mount = next(m["mountPath"] for m in container["volumeMounts"] if m["name"].startswith("data"))
@@ -385,7 +380,7 @@ def test_answers_that_yaml_reads_as_booleans_or_numbers_stay_strings(render, wor
     answers = minimal_answers(platform="rancher2", services=["web", "app", "db", "util"], **words)
     stack = render(answers)
     for cluster in ("development", "production"):
-        objects = build(stack, cluster)
+        objects = kustomize(stack, cluster)
         assert {obj["metadata"]["namespace"] for obj in objects} == {answers["namespace"]}
         app = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "app")
         assert app["metadata"]["labels"]["app.kubernetes.io/part-of"] == answers["stack_name"]
