@@ -13,7 +13,7 @@ from stackkit import ROOT, commit_tagged, git, load_example, minimal_answers, sn
 
 # The questions this release adds, with the answers an update gives a stack that never had them.
 NEW_ANSWERS = {"platform": "rancher1", "backup_schedule": "0 0 9 * * *", "backup_keep_days": 14, "kv_persist": False,
-               "db_nersc_access": False}
+               "db_nersc_access": False, "max_body_mb": 64, "proxy_timeout": 300}
 # The last release before `platform` existed (v0.1.0, landed as this commit).
 PREVIOUS_RELEASE = "9c7fc3452bc9d1f3764814df467da600b14efa10"
 
@@ -85,7 +85,8 @@ def test_a_stack_of_the_previous_release_updates_unchanged(tmp_path, example):
     moved = {name for name in after if after[name] != before.get(name)}
     assert moved <= {".pre-commit-config.yaml", "Makefile", "README.md", ".gitlab-ci.yml", ".github/workflows/spin.yml",
                      "web/Dockerfile", "app/Dockerfile", "api/Dockerfile",
-                     "docker-compose.yml"}  # the database's secret names, moving tags pulled, the util job
+                     "docker-compose.yml",  # the database's secret names, moving tags pulled, the util job
+                     "web/nginx.conf"}  # the request size and time limits (max_body_mb, proxy_timeout)
     assert set(after) == set(before)
     assert answers.pop("_commit") == "v2.0.0"
     before_answers.pop("_commit")
@@ -165,7 +166,11 @@ def test_the_update_message_names_each_database_secret_to_create(tmp_path, capsy
     new = yaml.safe_load((dst / "docker-compose.yml").read_text())["secrets"]
     created = sorted(set(new) - set(old))
     assert created == ["db.myportal.mysql_password", "db.myportal.mysql_root_password"]
-    listed = [line.split()[5] for line in message.splitlines() if line.strip().startswith("rancher") and "(was " in line]
+    lines = message.splitlines()
+    # Each renamed secret: "# was OLD", "rancher --env ENV secret create \\", then "NAME secrets/FILE".
+    listed = [lines[row + 2].split()[0] for row, line in enumerate(lines) if line.strip().startswith("# was ")
+              and lines[row + 1].strip().startswith("rancher --env") and lines[row + 1].endswith("\\")]
     assert listed == created, message
-    assert "secret create db.myportal.mysql_password secrets/mysql_password   (was myportal.mysql_password)" in message
+    assert ("  # was myportal.mysql_password\n  rancher --env dev-cattle secret create \\\n"
+            "      db.myportal.mysql_password secrets/mysql_password\n") in message
     assert "app.myportal.django_key" in new and "app.myportal.django_key" in old  # the user's own: unchanged

@@ -238,7 +238,7 @@ def test_namespace_of_up_to_63_characters_is_accepted(render, namespace):
 
 
 @pytest.mark.parametrize("secrets, rule", [
-    ({"api_key.txt": ["app"], "api-key.txt": ["app"]}, "#2: same k8s name as #1"),
+    ({"api_key.txt": ["app"], "api-key.txt": ["app"]}, "#2: same Kubernetes name as #1"),
     ({"token": ["app"], "token_": ["app"]}, "#2: makes no Kubernetes name"),
     ({"a..b": ["app"]}, "#1: makes no Kubernetes name"),
     ({"token.": ["app"]}, "#1: makes no Kubernetes name"),
@@ -257,7 +257,7 @@ def test_a_secret_file_may_not_take_a_database_passwords_kubernetes_name(render,
                "secrets": {"postgres-password": ["app"]}}
     with pytest.raises(ValueError) as error:
         render(answers, dst=dst)
-    assert "#1: same k8s name as a db password" in str(error.value), str(error.value)
+    assert "#1: same Kubernetes name as db password" in str(error.value), str(error.value)
     assert not dst.exists()
 
 
@@ -275,3 +275,18 @@ def test_a_namespace_on_rancher1_is_refused_with_advice_that_can_be_followed(ren
     message = str(error.value)
     assert "question 'platform'" in message and f"namespace {namespace} would be dropped; {advice}, " in message, message
     assert not dst.exists()
+
+
+@pytest.mark.parametrize("platform", ["rancher1", "rancher2"])
+def test_a_database_password_the_answer_lists_is_that_same_secret(render, platform):
+    """The spec's own answers list the engine's password among the secrets; on either platform it is
+    the database's secret, created once, read by db and by what the answer adds."""
+    stack = render(minimal_answers(platform=platform, stack_name="myportal", services=["web", "app", "db"],
+                                   db_engine="mysql", secrets={"mysql_password": ["db", "app"], "api_key": ["app"]}))
+    makefile = (stack / "Makefile").read_text()
+    name = "db.myportal.mysql_password" if platform == "rancher1" else "db.myportal.mysql-password"
+    creates = [line for line in makefile.splitlines() if "secret" in line and "create" in line and f" {name} " in line]
+    assert len(creates) == 1, creates
+    readme = (stack / "README.md").read_text()
+    rows = [line.strip() for line in readme.splitlines() if line.strip().startswith(f"| `{name}` |")]
+    assert rows == [f"| `{name}` | `secrets/mysql_password` → `/run/secrets/mysql_password` | app, db |"]
