@@ -43,6 +43,11 @@ ANSWER_SETS = {
                                                  "container_path": "/srv/www"}]),
     "mariadb-app": minimal_answers(platform="rancher2", stack_name="lims", services=["app", "db", "util"],
                                    db_engine="mariadb", secrets={"lims_key": ["app", "util"]}),
+    # Two servers without web (an Ingress each), a kv that keeps its data, a database image of NERSC's registry.
+    "two-servers": minimal_answers(platform="rancher2", stack_name="lab", fqdn="lab.lbl.gov", access="authenticated",
+                                   services=["app", "api", "db", "kv", "util"], kv_persist=True,
+                                   db_image="registry.nersc.gov/genome/postgres:17.2", max_body_mb=512,
+                                   proxy_timeout=900),
 }
 
 
@@ -125,7 +130,9 @@ def test_every_container_has_spins_security_context(stacks, name):
             security = container["securityContext"]
             assert security["capabilities"] == {"drop": ["ALL"]}, (obj["metadata"]["name"], security)
             assert security["allowPrivilegeEscalation"] is False and security["privileged"] is False
-            assert container.get("securityContext", {}).get("runAsUser", pod["runAsUser"]) != 0
+            # The ids on each container too, as every workload that mounts /global on Spin has them.
+            assert (security["runAsNonRoot"], security["runAsUser"], security["runAsGroup"]) == (
+                True, answers["run_as_uid"], answers["run_as_gid"]), obj["metadata"]["name"]
 
 
 @needs_kubectl
@@ -153,24 +160,31 @@ def test_global_file_system_mounts_are_host_directories_as_answered(stacks, name
 @needs_kubectl
 @pytest.mark.parametrize("name, cluster", CASES)
 def test_ingress_has_spins_host_for_its_cluster(stacks, name, cluster):
+    """Every role a person reaches over HTTP has an Ingress with Spin's host for it (ING-002): web
+    alone, which proxies to app and api, or else app and api each; the first also serves the fqdn,
+    with TLS. Each passes the answered request size and waits the answered time."""
     answers = answers_of(stacks[name])
     ingresses = of_kind(kustomize(stacks[name], cluster), "Ingress")
     http_roles = [r for r in ("web", "app", "api") if r in answers["services"]]
-    if not (http_roles and ("web" in answers["services"] or answers["fqdn"])):
-        assert ingresses == []
-        return
-    (ingress,) = ingresses
-    name_, spec = ingress["metadata"]["name"], ingress["spec"]
-    assert name_ == http_roles[0] and spec["ingressClassName"] == R2["ingress_class"]
-    hosts = [rule["host"] for rule in spec["rules"]]
-    assert hosts[0] == f"{name_}.{answers['namespace']}.{cluster}.{R2['ingress_domain']}"
-    assert hosts[1:] == ([answers["fqdn"]] if answers["fqdn"] else [])
-    assert spec.get("tls", []) == ([{"hosts": [answers["fqdn"]], "secretName": f"{name_}-tls"}] if answers["fqdn"] else [])
-    for rule in spec["rules"]:
-        (path,) = rule["http"]["paths"]
-        assert path["backend"]["service"] == {"name": http_roles[0], "port": {"name": "http"}}
-    allowed = (ingress["metadata"].get("annotations") or {}).get("nginx.ingress.kubernetes.io/whitelist-source-range")
-    assert allowed == (",".join(R2["nersc_networks"]) if answers["access"] == "private" else None)
+    fronts = ["web"] if "web" in http_roles else http_roles
+    assert sorted(ingress["metadata"]["name"] for ingress in ingresses) == sorted(fronts)  # kustomize sorts by name
+    for ingress in ingresses:
+        name_, spec = ingress["metadata"]["name"], ingress["spec"]
+        fqdn = answers["fqdn"] if name_ == fronts[0] else ""
+        assert spec["ingressClassName"] == R2["ingress_class"]
+        hosts = [rule["host"] for rule in spec["rules"]]
+        assert hosts == [f"{name_}.{answers['namespace']}.{cluster}.{R2['ingress_domain']}"] + ([fqdn] if fqdn else [])
+        assert spec.get("tls", []) == ([{"hosts": [fqdn], "secretName": f"{name_}-tls"}] if fqdn else [])
+        for rule in spec["rules"]:
+            (path,) = rule["http"]["paths"]
+            assert path["backend"]["service"] == {"name": name_, "port": {"name": "http"}}
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations.pop("nginx.ingress.kubernetes.io/proxy-body-size") == f"{answers['max_body_mb']}m"
+        assert annotations.pop("nginx.ingress.kubernetes.io/proxy-read-timeout") == str(answers["proxy_timeout"])
+        assert annotations.pop("nginx.ingress.kubernetes.io/proxy-send-timeout") == str(answers["proxy_timeout"])
+        allowed = annotations.pop("nginx.ingress.kubernetes.io/whitelist-source-range", None)
+        assert allowed == (",".join(R2["nersc_networks"]) if answers["access"] == "private" else None)
+        assert annotations == {}
 
 
 @needs_kubectl
@@ -186,8 +200,11 @@ def test_images_labels_and_annotations(stacks, name):
         role = obj["metadata"]["name"]
         (container,) = spec["containers"]
         built = role in ("web", "app", "api")
-        assert container["image"].startswith(f"{R2['registry']}/{project}/") == built
-        assert spec.get("imagePullSecrets") == ([{"name": R2["pull_secret"]}] if built else None)
+        if built:
+            assert container["image"].startswith(f"{R2['registry']}/{project}/")
+        # Spin pulls from its registry only with the namespace's pull secret, whichever role the image plays.
+        from_nersc = container["image"].startswith(R2["registry"] + "/")
+        assert spec.get("imagePullSecrets") == ([{"name": R2["pull_secret"]}] if from_nersc else None), role
         assert container["image"].rsplit(":", 1)[-1] not in ("latest", "")
 
 
@@ -203,10 +220,16 @@ def test_data_lives_on_claims_of_spins_storage_class(stacks, name):
     if "db" in answers["services"]:
         assert f"db.{stack_name}" in claims
         (db,) = [o for o in of_kind(objects, "Deployment") if o["metadata"]["name"] == "db"]
-        assert db["spec"]["strategy"] == {"type": "Recreate"}
         spec = db["spec"]["template"]["spec"]
         claimed = {v["name"] for v in spec["volumes"] if v.get("persistentVolumeClaim", {}).get("claimName") == f"db.{stack_name}"}
         assert any(m["name"] in claimed for m in spec["containers"][0]["volumeMounts"])
+    # A Deployment whose claim no two pods may write at once (db, a kv that keeps its data) is
+    # replaced on an upgrade; the others roll.
+    for deployment in of_kind(objects, "Deployment"):
+        writes_a_claim = any("persistentVolumeClaim" in v for v in deployment["spec"]["template"]["spec"].get("volumes", []))
+        expected = {"type": "Recreate"} if writes_a_claim else None
+        assert deployment["spec"].get("strategy") == expected, deployment["metadata"]["name"]
+    assert (f"kv.{stack_name}" in claims) == ("kv" in answers["services"] and answers.get("kv_persist") is True)
     used = {v["persistentVolumeClaim"]["claimName"] for _, spec in pod_specs(objects)
             for v in spec.get("volumes", []) if "persistentVolumeClaim" in v}
     assert used == set(claims), "every claim is used and every used claim is rendered"
@@ -327,7 +350,6 @@ def make_n(stack, *args):
     ("render", None, "kubectl kustomize k8s/production"),
     ("diff", None, "kubectl --context production --namespace tracker-dev diff -k k8s/production || test $? -eq 1"),
     ("status", None, "kubectl --context production --namespace tracker-dev rollout status deployment/db --timeout=300s"),
-    ("rollback", None, "kubectl --context production --namespace tracker-dev rollout undo deployment/web"),
     ("run-util", None, "kubectl --context production --namespace tracker-dev create job --from=cronjob/util util-manual-"),
     ("build", None, "docker build --pull --platform linux/amd64 --file api/Dockerfile --tag registry.nersc.gov/genome/tracker-api:v0.1.0 ."),
     ("audit", None, "pre-commit run --config .pre-commit-config.yaml --files"),
@@ -388,3 +410,138 @@ def test_answers_that_yaml_reads_as_booleans_or_numbers_stay_strings(render, wor
         assert env["STACK_NAME"] == answers["stack_name"]
         for obj in objects:
             kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_slow_starters_get_a_startup_probe_not_a_liveness_delay(stacks, name):
+    """A first start (initdb, migrations) is judged by the startup probe; the liveness probe starts
+    after it, with no delay of its own, and checks the same thing."""
+    for obj, spec in pod_specs(kustomize(stacks[name], "development")):
+        for container in containers(spec):
+            if "ports" not in container:
+                assert not any(k in container for k in ("startupProbe", "livenessProbe", "readinessProbe"))
+                continue
+            startup, liveness = container["startupProbe"], container["livenessProbe"]
+            check = {k: v for k, v in liveness.items() if k in ("httpGet", "tcpSocket")}
+            assert check and {k: v for k, v in startup.items() if k in ("httpGet", "tcpSocket")} == check
+            assert "initialDelaySeconds" not in liveness
+            budget = startup["periodSeconds"] * startup["failureThreshold"]
+            assert budget >= (600 if obj["metadata"]["name"] == "db" else 300), obj["metadata"]["name"]
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_postgres_gets_a_memory_backed_dev_shm(stacks, name):
+    answers = answers_of(stacks[name])
+    for obj, spec in pod_specs(kustomize(stacks[name], "development")):
+        memory = {v["name"] for v in spec.get("volumes", []) if v.get("emptyDir", {}).get("medium") == "Memory"}
+        shm = [m for c in containers(spec) for m in c.get("volumeMounts", []) if m["mountPath"] == "/dev/shm"]
+        if obj["metadata"]["name"] == "db" and answers.get("db_engine") == "postgres":
+            assert [m["name"] for m in shm] == list(memory) and len(memory) == 1
+        else:
+            assert shm == [] and memory == set()
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_each_file_says_what_the_answers_chose(stacks, name):
+    answers = answers_of(stacks[name])
+    base = stacks[name] / "k8s" / "base"
+    if "kv" in answers["services"]:
+        header = (base / "kv.yaml").read_text().splitlines()[0]
+        if answers["kv_persist"]:
+            assert "persistent volume claim" in header and "cache" not in header
+        else:
+            assert "cache" in header and "claim" not in header
+    if "db" in answers["services"]:
+        header = (base / "db.yaml").read_text().splitlines()[0]
+        assert header.startswith(f"# db: {answers['db_engine']},") and "replaced, not rolled" in header
+
+
+FAKE_KUBECTL = """#!/bin/sh
+# kubectl as `make rollback` sees it: `rollout history` lists $REVISIONS revisions of every Deployment;
+# every call is written to $CALLS; an undo fails when $UNDO_FAILS is set.
+echo "$*" >> "$CALLS"
+case "$*" in
+  *"rollout history"*) echo "deployment.apps/x"; echo "REVISION  CHANGE-CAUSE";
+                       i=1; while [ "$i" -le "$REVISIONS" ]; do echo "$i         <none>"; i=$((i + 1)); done;;
+  *"rollout undo"*) [ -z "$UNDO_FAILS" ] || { echo "error: undo refused" >&2; exit 1; };;
+esac
+"""
+
+
+def run_rollback(stack, tmp_path, revisions, undo_fails=""):
+    fake = tmp_path / "kubectl"
+    fake.write_text(FAKE_KUBECTL)
+    fake.chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.write_text("")
+    env = {**os.environ, "CALLS": str(calls), "REVISIONS": str(revisions), "UNDO_FAILS": undo_fails}
+    result = subprocess.run(["make", "rollback", f"KUBECTL={fake}"], cwd=stack, capture_output=True, text=True, env=env)
+    return result, calls.read_text().splitlines()
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+@pytest.mark.parametrize("name", ["everything-private", "two-servers", "portal"])
+def test_rollback_goes_back_only_where_an_image_runs_again(stacks, tmp_path, name):
+    answers = answers_of(stacks[name])
+    result, calls = run_rollback(stacks[name], tmp_path, revisions=2)
+    assert result.returncode == 0, result.stderr
+    undone = [call.split("deployment/")[1] for call in calls if "rollout undo" in call]
+    assert undone == [r for r in ("web", "app", "api") if r in answers["services"]]
+    keeps_data = ["db"] * ("db" in answers["services"]) + ["kv"] * bool(answers.get("kv_persist"))
+    if keeps_data:
+        assert f"{' and '.join(keeps_data)}: not rolled back" in result.stdout
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_rollback_after_a_first_deploy_says_there_is_nothing_to_go_back_to(stacks, tmp_path):
+    result, calls = run_rollback(stacks["portal"], tmp_path, revisions=1)
+    assert result.returncode == 0, result.stderr
+    assert not [call for call in calls if "rollout undo" in call]
+    assert "web: no earlier version deployed" in result.stdout and "app: no earlier version deployed" in result.stdout
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+def test_rollback_fails_when_kubectl_refuses_the_undo(stacks, tmp_path):
+    result, _ = run_rollback(stacks["portal"], tmp_path, revisions=3, undo_fails="yes")
+    assert result.returncode != 0 and "undo refused" in result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_make_dumps_reads_the_util_claim_with_the_jobs_security(stacks, name):
+    """`make dumps` runs a pod that mounts the claim the util job writes, read-only, as the job
+    does (a valid Pod once kubectl run applies the overrides), copies the dump directory off with
+    kubectl cp, and deletes the pod."""
+    stack = stacks[name]
+    answers = answers_of(stack)
+    objects = kustomize(stack, "development") if KUBECTL else []
+    claims = [o["metadata"]["name"] for o in of_kind(objects, "PersistentVolumeClaim")]
+    util_claim = f"util.{answers['stack_name']}"
+    if util_claim not in claims:
+        assert "\ndumps:" not in (stack / "Makefile").read_text()
+        return
+    out = make_n(stack, "dumps")
+    overrides = json.loads(out.split("--overrides='", 1)[1].split("'", 1)[0])
+    image = out.split("--image=", 1)[1].split()[0]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "dumps-reader"}, **overrides}
+    kubernetes_validate.validate(pod, K8S_VERSION, strict=True)
+    spec = pod["spec"]
+    (container,) = spec["containers"]
+    assert container["image"] == image and ":" in image and not image.endswith(":latest")
+    (volume,) = spec["volumes"]
+    assert volume["persistentVolumeClaim"] == {"claimName": util_claim, "readOnly": True}
+    (mount,) = container["volumeMounts"]
+    assert mount["readOnly"] is True
+    (cronjob,) = of_kind(objects, "CronJob")
+    job = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert spec["securityContext"] == job["securityContext"]
+    assert container["securityContext"] == job["containers"][0]["securityContext"]
+    job_mount = next(m for m in job["containers"][0]["volumeMounts"]
+                     if any(v["name"] == m["name"] and v.get("persistentVolumeClaim", {}).get("claimName") == util_claim
+                            for v in job["volumes"]))
+    assert mount["mountPath"] == job_mount["mountPath"]
+    assert f"cp dumps-reader:{mount['mountPath']} dumps" in out
+    assert "delete pod dumps-reader" in out.rsplit("cp dumps-reader", 1)[1]
+    assert "/dumps/" in (stack / ".gitignore").read_text().splitlines()
