@@ -1,8 +1,9 @@
 """Starter service of a Spin stack: a small HTTP server with no dependencies.
 
 It listens on $PORT (above 1024, so it needs no capability), answers Spin's
-health check on /healthz and logs to stdout, where Rancher collects logs.
-Replace it with your application; keep /healthz or change rancher-compose.yml.
+health check on /healthz and logs to stdout, where Spin collects logs. Replace
+it with your application; keep /healthz, or change the checks that call it
+(the probes in k8s/base/, or rancher-compose.yml on Rancher 1.6).
 """
 
 import json
