@@ -39,6 +39,15 @@ class Session:
         self.child.send(text + ENTER)
         return self
 
+    def settled(self, quiet=0.3):
+        """Wait until the program has drawn its prompt (no output for `quiet` seconds): keys sent
+        while prompt_toolkit starts its first prompt are lost."""
+        while True:
+            try:
+                self.child.read_nonblocking(65536, timeout=quiet)
+            except pexpect.TIMEOUT:
+                return self
+
     def keys(self, *keys):
         for key in keys:
             self.child.send(key)
@@ -54,9 +63,9 @@ class Session:
 def test_a_person_renders_a_portal(template_repo, tmp_path):
     dst = tmp_path / "portal"
     s = Session(template_repo, dst)
+    s.question("platform").shows("rancher1 - Rancher 1.6").settled().keys(DOWN, ENTER)  # -> rancher1, the retired platform
     s.question("fqdn").type("portal.jgi.doe.gov")
     s.question("stack_name").shows("portal-jgi-doe").type("")  # the 2018 naming rule, as default
-    s.question("platform").shows("rancher1").keys(ENTER)
     s.question("environment").shows("dev-cattle").keys(DOWN, ENTER)  # -> prod-cattle
     s.question("owner").type("Fred").refused("must be a NIM name: a-z, 0-9, _", "fred")
     s.question("staff_owner").type("wilma")
@@ -69,6 +78,8 @@ def test_a_person_renders_a_portal(template_repo, tmp_path):
     s.question("app_port").shows("8000").type("")
     s.question("app_base_image").type("")
     s.question("image_tag").shows("v0.1.0").keys(CLEAR_LINE).type("latest").refused("must be a version tag, not latest", "v0.1.0")
+    s.question("max_body_mb").shows("64").keys(CLEAR_LINE).type("0").refused("must be from 1 to 10240", "256")
+    s.question("proxy_timeout").shows("300").type("")
     s.question("db_engine").keys(ENTER)
     s.question("db_image").shows("postgres:17-alpine").type("")
     s.question("run_as_uid").type("0").refused("must be from 1 to 2147483647", "501")
@@ -81,19 +92,22 @@ def test_a_person_renders_a_portal(template_repo, tmp_path):
     ).refused("#1: host_path in /global/homes", "app:/global/cfs/cdirs/genome/portal:/data")
     s.question("secrets").type("")
     s.question("ci").keys(ENTER)
-    s.shows("Spin stack portal-jgi-doe (prod-cattle) is ready")
-    s.shows("owner:fred, staff-owner:wilma, group:genome, fqdn:portal.jgi.doe.gov, requires:gpfs")
+    s.shows("Spin stack portal-jgi-doe is ready in")
+    s.shows("for Rancher 1.6, environment prod-cattle.")
+    s.shows("Ask ISG to tag the stack (owner:fred, staff-owner:wilma, group:genome,")
     s.child.expect(pexpect.EOF, timeout=60)
     s.child.close()
     assert s.child.exitstatus == 0
 
-    assert s.asked == ["fqdn", "stack_name", "platform", "environment", "owner", "staff_owner", "group", "staff_group",
+    assert s.asked == ["platform", "fqdn", "stack_name", "environment", "owner", "staff_owner", "group", "staff_group",
                        "registry_project", "access", "services", "web_exposure", "app_port", "app_base_image",
-                       "image_tag", "db_engine", "db_image", "run_as_uid", "run_as_gid", "run_as_user",
+                       "image_tag", "max_body_mb", "proxy_timeout", "db_engine", "db_image", "run_as_uid", "run_as_gid", "run_as_user",
                        "run_as_group", "run_as_comment", "gpfs_mounts", "secrets", "ci"]
     answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
     assert answers["services"] == ["web", "app", "db"]
     assert answers["environment"] == "prod-cattle" and answers["owner"] == "fred" and answers["run_as_uid"] == 501
+    assert answers["platform"] == "rancher1" and answers["max_body_mb"] == 256
+    assert "client_max_body_size 256m;" in (dst / "web" / "nginx.conf").read_text()
     assert answers["gpfs_mounts"][0]["host_path"] == "/global/cfs/cdirs/genome/portal"
     compose = yaml.safe_load((dst / "docker-compose.yml").read_text())
     assert list(compose["services"]) == ["web", "app", "db"]
@@ -102,9 +116,9 @@ def test_a_person_renders_a_portal(template_repo, tmp_path):
 
 def test_questions_that_do_not_apply_are_not_asked(template_repo, tmp_path):
     s = Session(template_repo, tmp_path / "dbonly")
+    s.question("platform").shows("rancher1 - Rancher 1.6").settled().keys(DOWN, ENTER)  # rancher1
     s.question("fqdn").type("")
     s.question("stack_name").shows("dbonly").type("")  # the folder's name
-    s.question("platform").keys(ENTER)
     s.question("environment").keys(ENTER)
     s.question("owner").type("fred")
     s.question("staff_owner").type("wilma")
@@ -124,7 +138,7 @@ def test_questions_that_do_not_apply_are_not_asked(template_repo, tmp_path):
     s.child.expect(pexpect.EOF, timeout=60)
     s.child.close()
     assert s.child.exitstatus == 0
-    assert "web_exposure" not in s.asked and "app_port" not in s.asked and "kv_image" not in s.asked
+    assert not {"web_exposure", "app_port", "kv_image", "max_body_mb", "proxy_timeout"} & set(s.asked)
     answers = yaml.safe_load((tmp_path / "dbonly" / ".copier-answers.yml").read_text())
     assert answers["services"] == ["db"] and answers["db_engine"] == "mongodb" and answers["ci"] == "none"
     assert answers["db_nersc_access"] is True
@@ -135,10 +149,11 @@ def test_questions_that_do_not_apply_are_not_asked(template_repo, tmp_path):
 def test_interrupting_writes_nothing(template_repo, tmp_path, question):
     dst = tmp_path / "stopped"
     s = Session(template_repo, dst)
+    s.question("platform").keys(ENTER)
     s.question("fqdn").type("")
     s.question("stack_name").type("")
-    s.question("platform").keys(ENTER)
-    s.question("environment").keys(ENTER)
+    s.question("cluster").keys(ENTER)
+    s.question("namespace").type("")
     s.question(question).keys("\x03")  # Ctrl-C
     s.child.expect(pexpect.EOF)
     s.child.close()
@@ -149,9 +164,9 @@ def test_interrupting_writes_nothing(template_repo, tmp_path, question):
 def test_a_person_renders_a_kubernetes_stack(template_repo, tmp_path):
     dst = tmp_path / "lims"
     s = Session(template_repo, dst)
+    s.question("platform").shows("rancher2").keys(ENTER)  # the default: Spin as it runs today
     s.question("fqdn").type("lims.jgi.doe.gov")
     s.question("stack_name").shows("lims-jgi-doe").type("")
-    s.question("platform").keys(DOWN, ENTER)  # rancher2
     s.question("cluster").shows("development").keys(ENTER)
     s.question("namespace").shows("lims-jgi-doe").keys(CLEAR_LINE).type("LIMS").refused("must be a namespace: a-z, 0-9, -", "lims")
     s.question("owner").type("fred")
@@ -164,6 +179,8 @@ def test_a_person_renders_a_kubernetes_stack(template_repo, tmp_path):
     s.question("app_port").type("")
     s.question("app_base_image").type("")
     s.question("image_tag").type("")
+    s.question("max_body_mb").shows("64").type("")
+    s.question("proxy_timeout").shows("300").type("")
     s.question("run_as_uid").type("501")
     s.question("run_as_gid").type("124")
     s.question("run_as_user").type("")
@@ -171,7 +188,9 @@ def test_a_person_renders_a_kubernetes_stack(template_repo, tmp_path):
     s.question("gpfs_mounts").type("")
     s.question("secrets").type("")
     s.question("ci").keys(ENTER)
-    s.shows("Spin stack lims-jgi-doe (Kubernetes: namespace lims, cluster development) is ready")
+    s.shows("Spin stack lims-jgi-doe is ready in")
+    s.shows("for Spin on Kubernetes: namespace lims, cluster development.")
+    s.shows("http://web.lims.development.svc.spin.nersc.org/")
     s.child.expect(pexpect.EOF, timeout=60)
     s.child.close()
     assert s.child.exitstatus == 0

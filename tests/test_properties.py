@@ -66,14 +66,18 @@ def valid_answers(draw):
         "image_tag": st.from_regex(r"v[0-9]{1,3}(\.[0-9]{1,3}){0,2}", fullmatch=True),
         "kv_image": st.sampled_from(["redis:7.4-alpine", "redis:7.2", "registry.spin.nersc.gov/cache/redis:7"]),
         "ci": st.sampled_from(["none", "gitlab", "github"]),
+        "max_body_mb": st.integers(1, 10240), "proxy_timeout": st.integers(1, 3600),
     }
     kubernetes = draw(st.booleans())
-    if kubernetes:  # Spin on Kubernetes: its own questions, and none of Rancher 1.6's
-        answers["platform"] = "rancher2"
+    if kubernetes:  # Spin on Kubernetes, a new stack's default: its own questions, none of Rancher 1.6's
+        if draw(st.booleans()):
+            answers["platform"] = "rancher2"
         optional.pop("environment")
+        optional["kv_image"] = st.sampled_from(["redis:7.4-alpine", "redis:7.2", "ghcr.io/cache/redis:7.4",
+                                                "registry.nersc.gov/cache/redis:7"])
         optional.update({"cluster": st.sampled_from(["development", "production"]),
                          "namespace": st.from_regex(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", fullmatch=True)})
-    elif draw(st.booleans()):
+    else:
         answers["platform"] = "rancher1"
     for key, strategy in optional.items():
         if draw(st.booleans()):
@@ -141,7 +145,7 @@ BREAKS = {
                       "read_only": "no"}], "not a list"],
     "secrets": [{"Bad Name": ["web"]}, {"key": []}, {"key": ["nginx"]}, ["key"]],
     "backup_schedule": ["0 0 9 * *", "* 0 9 * * *", "0 0 25 * * *", "0 0 9 * * 7", "@daily", "0 0 9 * * *; id"],
-    "backup_keep_days": [-1, 36501],
+    "backup_keep_days": [-1, 36501], "max_body_mb": [0, 10241, "64m"], "proxy_timeout": [0, 3601],
     "ci": ["travis"], "platform": ["rancher3", "kubernetes"], "cluster": ["staging", "Production"],
     "namespace": ["Caps", "-x", "x_y", "x" * 64],
 }

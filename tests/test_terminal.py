@@ -10,11 +10,12 @@ import re
 import sys
 from pathlib import Path
 
+import jinja2
 import pytest
 import yaml
 from wcwidth import wcswidth
 
-from stackkit import ROOT, minimal_answers
+from stackkit import ROOT, load_example, minimal_answers
 from terminal import COLUMNS, CLEAR_LINE, DOWN, ENTER, Terminal
 
 COPIER = str(Path(sys.executable).parent / "copier")
@@ -56,8 +57,9 @@ REFUSED = {
     "backup_schedule": ("0 0 25 * * *", "0 0 9 * * *"),          # cron fields
 }
 # The answers under which copier itself refuses each of those, for the expected line.
-CONTEXT = minimal_answers(services=["web", "app", "api", "db", "kv", "util"], web_exposure="port",
+CONTEXT = minimal_answers(platform="rancher1", services=["web", "app", "api", "db", "kv", "util"], web_exposure="port",
                           run_as_user="c_flintstones")
+PLATFORMS = ["rancher2", "rancher1"]
 
 
 def question_on_screen(lines):
@@ -69,17 +71,18 @@ def question_on_screen(lines):
     return None, None
 
 
-def help_lines(key):
-    text = QUESTIONS[key].get("help", "")
-    return None if "{{" in text or "{%" in text else text.split("\n")
+def help_lines(key, platform="rancher2"):
+    """The help of `key` as copier shows it on `platform` (some helps speak of the platform)."""
+    return jinja2.Template(QUESTIONS[key].get("help", "")).render(platform=platform).split("\n")
 
 
 class Person:
     """Goes through one `copier copy` session, recording each screen it sees."""
 
-    def __init__(self, template, dst, session):
+    def __init__(self, template, dst, session, refuse):
         self.terminal = Terminal(COPIER, ["copy", str(template), str(dst)])
         self.session = session
+        self.refuse = refuse  # the keys of REFUSED to answer wrongly first in this session
         self.screens = {}    # key -> screen lines when the question was asked
         self.refusals = {}   # key -> screen lines after the wrong answer
 
@@ -96,19 +99,23 @@ class Person:
         spec, t = QUESTIONS[key], self.terminal
         choices = spec.get("choices")
         if choices and spec.get("multiselect"):
-            if self.session == 0 and key in REFUSED:
+            if key in self.refuse:
                 t.send("a", "a", ENTER)  # all on, then all off: nothing selected
                 self.refusals[key] = t.settle(until=lambda: "Validation error" in t.text()).lines()
             t.send("a", ENTER)  # every service: every question that depends on one is asked
             t.settle(until=lambda: "Validation error" not in t.text())
         elif choices:
-            t.send(*[DOWN] * (self.session % len(choices)), ENTER)
+            # The choice in position session % n, counted from the top, wherever the default put the pointer.
+            titles = list(choices) if isinstance(choices, dict) else [str(choice) for choice in choices]
+            pointed = next(line for line in t.lines() if line.startswith(" » ")).split("» ", 1)[1].strip()
+            start = titles.index(pointed)
+            t.send(*[DOWN] * ((self.session - start) % len(titles)), ENTER)
         elif spec.get("type") == "bool":
             t.send(ENTER)
         else:
             typed = TYPED.get(key)
             typed = typed[self.session % len(typed)] if typed else None
-            if self.session == 0 and key in REFUSED:
+            if key in self.refuse:
                 wrong, typed = REFUSED[key]
                 t.send(CLEAR_LINE + wrong + ENTER)
                 self.refusals[key] = t.settle(until=lambda: "Validation error" in t.text()).lines()
@@ -128,13 +135,16 @@ class Person:
 @pytest.fixture(scope="module")
 def sessions(template_repo, tmp_path_factory):
     """Sessions until every question has been asked: session N moves N down in every
-    choice (so each choice of each question is taken in some session), selects every
-    service, and types TYPED's Nth answer; at least two, so both list forms are typed."""
+    choice (so each choice of each question is taken in some session, both platforms
+    among them), selects every service, and types TYPED's Nth answer; at least two, so
+    both list forms are typed. Each wrong answer of REFUSED is typed in the first session
+    that asks its question."""
     most_choices = max(len(spec.get("choices") or []) for spec in QUESTIONS.values() if not spec.get("multiselect"))
     done = []
     for session in range(max(2, most_choices)):
         dst = tmp_path_factory.mktemp("terminal") / f"stack{session}"
-        person = Person(template_repo, dst, session)
+        refused = set().union(*(p.refusals for p, _ in done))
+        person = Person(template_repo, dst, session, set(REFUSED) - refused)
         status = person.run()
         assert status == 0, "\n".join(person.terminal.lines())
         done.append((person, dst))
@@ -150,21 +160,20 @@ def test_every_question_of_copier_yml_is_asked(sessions):
 
 
 def test_every_help_is_whole_on_the_screen(sessions):
-    for person, _ in sessions:
+    for person, dst in sessions:
+        platform = yaml.safe_load((dst / ".copier-answers.yml").read_text())["platform"]
         for key, lines in person.screens.items():
             row, _ = question_on_screen(lines)
-            expected = help_lines(key)
-            if expected is None:  # a help rendered from answers: its lines are at least not cut
-                assert all(wcswidth(line) < COLUMNS for line in lines), "\n".join(lines)
-                continue
+            expected = help_lines(key, platform)
             shown = lines[row:row + len(expected)]
             assert shown == [QMARK + expected[0]] + expected[1:], "\n".join(lines)
 
 
-def test_every_help_line_fits_80_columns():
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_help_line_fits_80_columns(platform):
     """Checked without a terminal too, so a long line is found before a session is run."""
     for key, spec in QUESTIONS.items():
-        lines = spec.get("help", "").split("\n")
+        lines = help_lines(key, platform)
         assert lines[0].startswith(f"{key}: "), f"{key}: the help starts with the key, as every question's does"
         widths = [wcswidth(QMARK + lines[0])] + [wcswidth(line) for line in lines[1:]]
         assert max(widths) <= COLUMNS, f"{key}: help line of {max(widths)} columns"
@@ -174,18 +183,19 @@ def test_every_help_line_fits_80_columns():
             assert wcswidth(" » ○ " + title) < COLUMNS, f"{key}: choice {title!r} fills the line"
 
 
-def copier_refusal(render, tmp_path, key, typed):
-    """The message copier gives when `typed` is the answer, through --data."""
+def copier_refusal(render, tmp_path, key, typed, platform):
+    """The message copier gives when `typed` is the answer, through --data, on `platform`."""
     with pytest.raises(ValueError) as error:
-        render({**CONTEXT, key: [] if key == "services" else typed}, dst=tmp_path / key)
+        render({**CONTEXT, "platform": platform, key: [] if key == "services" else typed}, dst=tmp_path / key)
     return str(error.value)
 
 
 @pytest.mark.parametrize("key", sorted(REFUSED))
 def test_a_refusal_is_whole_on_the_screen_beside_its_help(sessions, render, tmp_path, key):
-    person = sessions[0][0]
+    person, dst = next((person, dst) for person, dst in sessions if key in person.refusals)
     lines = person.refusals[key]
-    message = copier_refusal(render, tmp_path, key, REFUSED[key][0])
+    platform = yaml.safe_load((dst / ".copier-answers.yml").read_text())["platform"]
+    message = copier_refusal(render, tmp_path, key, REFUSED[key][0], platform)
     assert message.startswith(f"Validation error for question '{key}': ")
     assert message in lines, f"{message!r} is not a whole line of the screen:\n" + "\n".join(lines)
     row, asked = question_on_screen(lines)
@@ -223,3 +233,41 @@ def test_web_ports_help_names_spins_open_ports():
     for group, label in [("public", "Open to anyone"), ("nersc_lbl", "NERSC and LBL:"), ("nersc", "NERSC only:")]:
         listed = ", ".join(f"{low}" if low == high else f"{low}-{high}" for low, high in ports[group])
         assert f"{listed}" in text.split(label, 1)[1].split(".")[0], (group, listed)
+
+
+# Answer sets whose closing message is long: many secrets, mounts and volumes, both platforms.
+CLOSING = {
+    "portal-k8s": load_example(ROOT / "examples" / "portal-k8s.yml"),
+    "portal": load_example(ROOT / "examples" / "portal.yml"),
+    "everything-k8s": minimal_answers(
+        platform="rancher2", fqdn="sample-tracker.jgi.doe.gov", access="private", group="genome",
+        services=["web", "app", "api", "db", "kv", "util"], db_engine="mariadb", kv_persist=True,
+        gpfs_mounts=f"app:{DATA}:/data:rw, util:/global/cfs/cdirs/m1234/dumps:/dumps:rw, web:/global/cfs/cdirs/m1234/www:/www",
+        secrets="api_key.txt:app+api, django_secret_key:app, orcid_client_secret:app, smtp_password:app+util"),
+    "everything-rancher1": minimal_answers(
+        platform="rancher1", fqdn="sample-tracker.jgi.doe.gov", access="private", group="genome", staff_group="isg",
+        services=["web", "app", "api", "db", "kv", "util"], db_engine="mysql", kv_persist=True,
+        web_exposure="reverse-proxy", gpfs_mounts=f"app:{DATA}:/data:rw",
+        secrets="api_key.txt:app+api, django_secret_key:app, orcid_client_secret:app, smtp_password:app+util"),
+}
+
+
+@pytest.mark.parametrize("name", CLOSING)
+def test_the_closing_message_fits_an_80x24_terminal(template_repo, tmp_path, name):
+    """After `copier copy --defaults`, the whole closing message is on the 80x24 screen, each of its
+    lines whole on one row (no word cut by the terminal's wrapping)."""
+    data = tmp_path / "answers.yml"
+    data.write_text(yaml.safe_dump(CLOSING[name]))
+    dst = tmp_path / "stack"  # a short path, as most people's
+    terminal = Terminal(COPIER, ["copy", "--defaults", "--data-file", str(data), str(template_repo), str(dst)])
+    assert terminal.finish() == 0, "\n".join(terminal.lines())
+    lines = terminal.lines()
+    first = next(row for row, line in enumerate(lines) if line.startswith("Spin stack "))
+    message = lines[first:]
+    while message and not message[-1]:
+        message.pop()
+    assert len(message) <= 24 - 1, "the message does not fit the screen with the prompt under it"
+    assert all(len(line) < COLUMNS for line in message), "a line filled the row: the terminal wrapped it\n" + "\n".join(message)
+    assert message[1].strip() == str(dst)
+    assert any(line.strip().startswith("cd ") for line in message)
+    assert "make audit" in "\n".join(message)

@@ -135,5 +135,9 @@ def test_message_after_update_names_what_to_create(stack, capsys):
     message = capsys.readouterr().err
     assert "Spin stack mystack is updated" in message
     assert "git diff docker-compose.yml" in message
-    assert "rancher --env dev-cattle volume create --driver rancher-nfs util.mystack" in message
-    assert "rancher --env dev-cattle secret create db.mystack.postgres_password secrets/postgres_password" in message
+    # Each command on one line, or on two joined by a backslash where it would pass 80 columns.
+    commands = message.replace("\\\n", "").split("\n")
+    assert "  rancher --env dev-cattle volume create --driver rancher-nfs util.mystack" in commands
+    assert any(line.split() == "rancher --env dev-cattle secret create db.mystack.postgres_password secrets/postgres_password".split()
+               for line in commands)
+    assert all(len(line) <= 80 for line in message.splitlines()), message

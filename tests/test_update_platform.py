@@ -86,7 +86,9 @@ def test_a_stack_of_the_previous_release_updates_unchanged(tmp_path, example):
     assert moved <= {".pre-commit-config.yaml", "Makefile", "README.md", ".gitlab-ci.yml", ".github/workflows/spin.yml",
                      "web/Dockerfile", "app/Dockerfile", "api/Dockerfile",
                      "docker-compose.yml",  # the database's secret names, moving tags pulled, the util job
-                     "web/nginx.conf"}  # the request size and time limits (max_body_mb, proxy_timeout)
+                     "web/nginx.conf",  # the request size and time limits (max_body_mb, proxy_timeout)
+                     ".gitignore",  # dumps/, which make dumps fills
+                     "app/main.py", "api/main.py"}  # the starter's docstring names both platforms' checks
     assert set(after) == set(before)
     assert answers.pop("_commit") == "v2.0.0"
     before_answers.pop("_commit")
@@ -174,3 +176,27 @@ def test_the_update_message_names_each_database_secret_to_create(tmp_path, capsy
     assert ("  # was myportal.mysql_password\n  rancher --env dev-cattle secret create \\\n"
             "      db.myportal.mysql_password secrets/mysql_password\n") in message
     assert "app.myportal.django_key" in new and "app.myportal.django_key" in old  # the user's own: unchanged
+
+
+def test_a_new_stack_gets_kubernetes_unless_it_asks_for_rancher1(template, tmp_path):
+    """No platform answer on `copier copy` (and the other answers given with --data): rancher2."""
+    dst = tmp_path / "new"
+    run_copy(str(template), dst, data=minimal_answers(platform=None, services=["web", "app"]), defaults=True, quiet=True,
+             unsafe=False)
+    assert yaml.safe_load((dst / ".copier-answers.yml").read_text())["platform"] == "rancher2"
+    assert (dst / "k8s" / "base" / "kustomization.yaml").is_file() and not (dst / "docker-compose.yml").exists()
+
+
+@pytest.mark.parametrize("recorded", ["rancher1", None])
+def test_a_rancher1_stack_stays_rancher1_through_an_update_with_no_input(template, tmp_path, recorded):
+    """A stack that answered rancher1, or whose answers file has no platform (rendered before the
+    question existed), is still a Rancher 1.6 stack after `copier update --defaults`."""
+    dst = rendered(template, tmp_path / "stack", minimal_answers(platform="rancher1", services=["web", "app"]))
+    if recorded is None:
+        answers_file = dst / ".copier-answers.yml"
+        answers_file.write_text("".join(line for line in answers_file.read_text().splitlines(keepends=True)
+                                        if not line.startswith("platform:")))
+        commit_all(dst, "an answers file from before the platform question")
+    update(dst)
+    assert yaml.safe_load((dst / ".copier-answers.yml").read_text())["platform"] == "rancher1"
+    assert (dst / "docker-compose.yml").is_file() and not (dst / "k8s").exists()
