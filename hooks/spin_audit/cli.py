@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
             if target.kind == KUBE:
                 from spin_audit.kube import load  # only for Kubernetes input
 
-                findings += audit_kube(load(target.kube_paths, args.access), allow_suppressions=not args.no_suppress)
+                findings += audit_kube(load(target.kube_paths, args.access, target.stdin),
+                                       allow_suppressions=not args.no_suppress)
             else:
                 findings += audit(load_stack(target, args.access, args.stack), allow_suppressions=not args.no_suppress)
     except InputError as exc:

@@ -28,6 +28,7 @@ PUBLIC_PORTS: tuple[Span, ...] = tuple((low, high) for low, high in _FACTS["host
 INTERNAL_PORTS: tuple[Span, ...] = tuple(
     (low, high) for key, spans in _FACTS["host_ports"].items() if key != "public" for low, high in spans)
 SPIN_REGISTRIES: tuple[str, ...] = tuple(_FACTS["spin_registries"])
+NERSC_REGISTRIES: tuple[str, ...] = SPIN_REGISTRIES + tuple(_FACTS["other_nersc_registries"])
 DOCKER_HUB_HOSTS: tuple[str, ...] = tuple(_FACTS["docker_hub_hosts"])
 SERVICE_ROLES: tuple[str, ...] = tuple(_FACTS["service_roles"])
 INTERNAL_ROLES: tuple[str, ...] = tuple(_FACTS["internal_roles"])

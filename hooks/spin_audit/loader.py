@@ -3,8 +3,10 @@
 Everything here raises InputError with a one-line reason; the CLI turns it into exit 2.
 The YAML loader keeps every scalar's raw text, style and resolved tag, because several
 rules are about what YAML 1.1 did to a value (`user: 1000:50` becomes 60050), and it
-refuses what a linter should not try to digest: duplicate keys, alias bombs, cycles,
-deep nesting, several documents, unknown tags.
+refuses what a linter should not try to digest: alias bombs, cycles, deep nesting,
+several documents, unknown tags, and templates (`{{ }}`) that are not YAML yet. A key
+written twice is not refused: it is recorded (YamlFile.duplicates), the later value is
+kept as PyYAML keeps it, and the rules judge the rest of the file.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 
 import yaml
 from yaml.composer import Composer
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_FILE_BYTES = 1024 * 1024
+STDIN = "-"  # the PATH that stands for standard input
+STDIN_DISPLAY = "<stdin>"  # how findings name it
 MAX_DEPTH = 64
 MAX_ALIASES = 10_000
 MAX_NODES = 100_000
@@ -57,12 +62,25 @@ class InputError(Exception):
 
 
 class TemplateError(InputError):
-    """A template of a stack file, which the audit cannot judge before it is rendered."""
+    """A template of a stack file or manifest, which the audit cannot judge before it is rendered."""
 
 
-# A Go template action, as in a Rancher catalog's docker-compose.yml.tpl: {{ .Values.X }}, {{- if ... }}.
-# Compiled (by re's cache) only when a file does not parse: compiling it costs start-up time.
-GO_ACTION = r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|define|template|block)\b)[^\n]*?\}\}"
+RENDER_THEN_AUDIT = "render it, then audit the result"
+
+
+def template_reason(what: str, how: str = RENDER_THEN_AUDIT) -> str:
+    """The one wording of every template spin-audit declines: what it is, and how to audit what it renders."""
+    return f"{what}, not audited: {how}"
+
+
+# A template's action: `{{ .Values.x }}`, `{{appname}}`, `{%- if x %}`. Where it stands before any quote or
+# comment on its line, it is where YAML would have a key or a value: the file is a template (a quoted
+# "{{.Names}}" is a string that some tool formats later). Compiled (by re's cache) only when a file does not
+# parse or a key holds `{{`: compiling costs start-up time.
+TEMPLATE_ACTION = r"\{\{.*?\}\}|\{%.*?%\}"
+TEMPLATE_SYNTAX = rf"^[^'\"#\n]*?({TEMPLATE_ACTION})"
+# A Go template action, as in a Rancher catalog's docker-compose.yml.tpl or a Helm chart: {{ .Values.X }}, {{- if }}.
+GO_ACTION = r"\{\{-?\s*(?:\.|\$|/\*|(?:if|else|end|range|with|define|template|block|include)\b)"
 
 
 class SourceFile:
@@ -75,6 +93,15 @@ class SourceFile:
         self.display = display  # relative to the working directory when below it
         self.text = text
         self.lines = text.splitlines()
+
+
+def first_existing(directory: str, names: Sequence[str]) -> str | None:
+    """The first of `names` that is a file in `directory`."""
+    for name in names:
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 def display_path(path: str) -> str:
@@ -98,16 +125,29 @@ def read_text(path: str) -> SourceFile:
         raise
     except OSError as exc:
         raise InputError(shown, exc.strerror or str(exc)) from None
+    return SourceFile(path, shown, _text(data, shown))
+
+
+def read_stdin() -> SourceFile:
+    """Standard input (the PATH `-`, as `helm template ... | spin-audit -`), with the limits of a file."""
+    try:
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    except (OSError, AttributeError, ValueError) as exc:  # closed, or not a byte stream
+        raise InputError(STDIN_DISPLAY, f"cannot read standard input ({exc})") from None
+    return SourceFile(STDIN_DISPLAY, STDIN_DISPLAY, _text(data, STDIN_DISPLAY))
+
+
+def _text(data: bytes, shown: str) -> str:
+    """Bytes of at most MAX_FILE_BYTES, without NUL, as strict UTF-8 (a BOM dropped)."""
     if len(data) > MAX_FILE_BYTES:
         raise InputError(shown, f"file too large (limit {MAX_FILE_BYTES} bytes)")
     nul = data.find(b"\x00")
     if nul >= 0:
         raise InputError(shown, f"binary file (NUL byte at offset {nul})")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(shown, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
-    return SourceFile(path, shown, text)
 
 
 class YNode:
@@ -191,14 +231,41 @@ class YNode:
         return self.value
 
 
+class Duplicate:
+    """A key written a second time in one mapping: where, which key, and where it was first."""
+
+    __slots__ = ("location", "key", "first_line")
+
+    def __init__(self, location: Location, key: str, first_line: int):
+        self.location = location
+        self.key = key
+        self.first_line = first_line
+
+    @property
+    def message(self) -> str:
+        return f"duplicate key {self.key!r} (first at line {self.first_line})"
+
+
 class YamlFile:
-    """A YAML file: its text, and its top-level mapping with every value's file and line."""
+    """A YAML file: its text, its top-level mapping with every value's file and line, and the keys
+    written twice in it."""
 
-    __slots__ = ("source", "root")
+    __slots__ = ("source", "root", "duplicates")
 
-    def __init__(self, source: SourceFile, root: YNode):
+    def __init__(self, source: SourceFile, root: YNode, duplicates: list[Duplicate] | None = None):
         self.source = source
         self.root = root
+        self.duplicates = duplicates or []
+
+
+class YamlStream:
+    """Every document of a YAML stream (None for an empty one) and the keys written twice in them."""
+
+    __slots__ = ("documents", "duplicates")
+
+    def __init__(self, documents: list[YNode | None], duplicates: list[Duplicate]):
+        self.documents = documents
+        self.duplicates = duplicates
 
 
 class _Limit(Exception):
@@ -268,6 +335,7 @@ class _Builder:
     def __init__(self, shown: str):
         self.shown = shown
         self.count = 0
+        self.duplicates: list[Duplicate] = []
 
     def fail(self, node: Node, reason: str) -> InputError:
         return InputError(self.shown, reason, node.start_mark.line + 1)
@@ -315,14 +383,19 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 raise self.fail(key_node, "a mapping key must be a plain value, not a list or mapping")
             key = self.scalar(key_node)
+            if isinstance(key, str) and "{" in key and re.search(TEMPLATE_ACTION, key):
+                line = key_node.start_mark.line + 1
+                raise TemplateError(self.shown, template_reason(f"a template (key {key!r})"), line)
             try:
                 ident = (type(key).__name__, key)
                 first = seen.get(ident)
             except TypeError:
                 raise self.fail(key_node, "unsupported mapping key") from None
             if first is not None:
-                raise self.fail(key_node, f"duplicate key {key_node.value!r} (first at line {first})")
-            seen[ident] = key_node.start_mark.line + 1
+                where = Location(self.shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self.duplicates.append(Duplicate(where, str(key_node.value), first))
+            else:
+                seen[ident] = key_node.start_mark.line + 1
             explicit[key] = self.build(value_node, key_node, depth + 1)
         for k, v in merged.items():
             explicit.setdefault(k, v)
@@ -344,9 +417,8 @@ def load_yaml(path: str) -> YamlFile:
     return parse_yaml(source)
 
 
-def _compose(source: SourceFile, loader: type | None, documents: bool, unparsable) -> list[Node | None]:
-    """The nodes of the text (one, or every document of a stream) within the run's limits; text
-    that is not YAML raises unparsable(source, exc, byte_offsets)'s InputError."""
+def _compose(source: SourceFile, loader: type | None, documents: bool) -> list[Node | None]:
+    """The nodes of the text (one, or every document of a stream) within the run's limits."""
     loader = loader or DEFAULT_LOADER
     events = None
     try:
@@ -360,44 +432,61 @@ def _compose(source: SourceFile, loader: type | None, documents: bool, unparsabl
     except _Limit as exc:
         raise InputError(source.display, f"refused: {exc}") from None
     except yaml.YAMLError as exc:
-        raise unparsable(source, exc, loader is not PythonLoader) from None
+        raise _yaml_error(source, exc, loader is not PythonLoader) from None
     finally:
         dispose = getattr(events, "dispose", None)
         if dispose:
             dispose()
 
 
-def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
+def _root_of(source: SourceFile, loader: type | None) -> tuple[YNode, list[Duplicate]]:
     shown = source.display
     if not source.text.strip():
         raise InputError(shown, "empty file")
-    (node,) = _compose(source, loader, False, _unparsable)
+    (node,) = _compose(source, loader, False)
     if node is None:
         raise InputError(shown, "empty file (no YAML document)")
     if not isinstance(node, MappingNode):
         kind = "a list" if isinstance(node, SequenceNode) else "a single value"
         raise InputError(shown, f"top level is {kind}, expected a mapping of keys")
-    root = _Builder(shown).build(node)
-    return YamlFile(source, root)
+    builder = _Builder(shown)
+    return builder.build(node), builder.duplicates
 
 
-def parse_yaml_documents(source: SourceFile, loader: type | None = None) -> list[YNode | None]:
+def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
+    """A YAML file whose top level is a mapping; TemplateError when template syntax is why it is not one."""
+    try:
+        root, duplicates = _root_of(source, loader)
+    except TemplateError:
+        raise
+    except InputError as exc:
+        raise _as_template(source) or exc from None
+    return YamlFile(source, root, duplicates)
+
+
+def parse_yaml_documents(source: SourceFile, loader: type | None = None) -> YamlStream:
     """Every document of a stream (`---`), in order, None for an empty one; the limits hold for the
     whole file. For Kubernetes manifests, which may hold several objects."""
-    nodes = _compose(source, loader, True, _yaml_error)
-    builder = _Builder(source.display)
-    return [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]
+    try:
+        nodes = _compose(source, loader, True)
+        builder = _Builder(source.display)
+        documents = [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]
+    except TemplateError:
+        raise
+    except InputError as exc:
+        raise _as_template(source) or exc from None
+    return YamlStream(documents, builder.duplicates)
 
 
-def _unparsable(source: SourceFile, exc: yaml.YAMLError, byte_offsets: bool) -> InputError:
-    """Why the text is not YAML; a template when Go template actions are what broke it."""
-    match = re.search(GO_ACTION, source.text)
-    if match:
-        line = source.text.count("\n", 0, match.start()) + 1
-        return TemplateError(source.display, f"a Rancher catalog template (Go actions such as "
-                                             f"{match.group(0)[:40]!r}), not a compose file: render it, then audit "
-                                             "the result", line)
-    return _yaml_error(source, exc, byte_offsets)
+def _as_template(source: SourceFile) -> TemplateError | None:
+    """A template, when `{{ }}` or `{% %}` stands where YAML has a key or a value (what broke the YAML)."""
+    match = re.search(TEMPLATE_SYNTAX, source.text, re.MULTILINE)
+    if match is None:
+        return None
+    action = match.group(1)
+    kind = "a Go template" if re.match(GO_ACTION, action) else "a template"
+    line = source.text.count("\n", 0, match.start(1)) + 1
+    return TemplateError(source.display, template_reason(f"{kind} ({action[:40]!r})"), line)
 
 
 def _yaml_error(source: SourceFile, exc: yaml.YAMLError, byte_offsets: bool) -> InputError:

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from spin_audit.dockerfile import Dockerfile, parse_dockerfile
 from spin_audit.facts import GLOBAL_ROOT
 from spin_audit.interpolation import UNKNOWN, expand, split_outside_variables
-from spin_audit.loader import SourceFile, YamlFile, YNode, load_yaml, read_text
+from spin_audit.loader import STDIN, InputError, SourceFile, YamlFile, YNode, load_yaml, parse_yaml, read_text
 from spin_audit.registry import Location
-from spin_audit.targets import ANSWERS_NAME, Target
+from spin_audit.targets import ANSWERS_NAME, YAML_SUFFIXES, Target
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
@@ -30,6 +30,15 @@ ACCESS_LEVELS = ("public", "authenticated", "private")
 CATALOG_KEYS = (".catalog", "catalog")  # a catalog entry's metadata in rancher-compose.yml, not a service
 MERGED_BY_NAME = ("environment", "labels")
 MERGED_BY_TARGET = ("volumes", "devices")
+MAX_FOLDER_ENTRIES = 1000  # entries of a stack's folder looked at for compose files it did not name
+CRON_LABEL = "cron.schedule"  # Rancher's cron service starts the container on this schedule
+START_ONCE_LABEL = "io.rancher.container.start_once"  # runs to completion, not restarted
+TRUE_WORDS = ("true", "yes", "on", "1")  # what Rancher takes as true in a string
+EXTENSION_PREFIX = "x-"  # compose's extension fields (x-common: &common ...), for other tools and anchors
+
+
+def is_extension(key: Any) -> bool:
+    return isinstance(key, str) and key.startswith(EXTENSION_PREFIX)
 
 
 class ComposeFile:
@@ -63,6 +72,12 @@ class ComposeFile:
         return self.doc.root
 
     @property
+    def start(self) -> Location:
+        """Where a finding about the whole file points: its first key (line 1 may be a comment)."""
+        first = next(iter(self.root.value.values()), None)
+        return first.at(key=True) if first is not None else Location(self.display, 1)
+
+    @property
     def catalog_only(self) -> bool:
         """A rancher-compose file that holds only a catalog entry's metadata (no Rancher settings)."""
         return self.role == "rancher" and all(key in CATALOG_KEYS for key in self.root.value)
@@ -76,7 +91,7 @@ class ComposeFile:
         """The service mappings (or whatever was written in their place), by name."""
         if self.format == 1:
             return [(str(name), node) for name, node in self.root.items()
-                    if not (self.role == "rancher" and name in CATALOG_KEYS)]
+                    if not (self.role == "rancher" and name in CATALOG_KEYS) and not is_extension(name)]
         services = self.root.get("services")
         return [(str(name), node) for name, node in services.items()] if services is not None else []
 
@@ -285,6 +300,12 @@ class Service:
                 result[name.strip()] = expand(value) if eq else None
         return result
 
+    @property
+    def is_job(self) -> bool:
+        """A scheduled or one-shot job (Rancher's `cron.schedule` or `io.rancher.container.start_once`)."""
+        labels = self.labels()
+        return bool(labels.get(CRON_LABEL)) or (labels.get(START_ONCE_LABEL) or "").strip().lower() in TRUE_WORDS
+
     def capabilities(self, key: str) -> list[tuple[str, YNode, Field]]:
         """cap_add / cap_drop entries, upper-cased and without the CAP_ prefix (unknown ones left out)."""
         found = self.get(key)
@@ -320,7 +341,7 @@ class Stack:
     """A compose stack as the rules read it."""
 
     __slots__ = ("root", "name", "name_origin", "access", "access_origin", "files", "answers", "dockerfiles",
-                 "services", "cache")
+                 "services", "defined_elsewhere", "cache")
 
     def __init__(self, root: str, name: str, name_origin: str, access: str | None, access_origin: str,
                  files: list[ComposeFile], answers: YamlFile | None, dockerfiles: list[DockerfileUse],
@@ -334,6 +355,9 @@ class Stack:
         self.answers = answers
         self.dockerfiles = dockerfiles
         self.services = services
+        # Services missing from the compose files read but defined in another compose file of the folder
+        # (docker-compose.lb.yml), which directory mode does not read: name -> that file as shown.
+        self.defined_elsewhere: dict[str, str] = {}
         self.cache: dict[str, Any] = {}  # results shared by rules
 
     @property
@@ -417,13 +441,40 @@ def _dockerfile_uses(target: Target, services: dict[str, Service]) -> Iterator[D
         yield DockerfileUse(parse_dockerfile(read_text(path)), service)
 
 
+def _defined_elsewhere(target: Target, files: list[ComposeFile], missing: list[str]) -> dict[str, str]:
+    """Where the `missing` services are defined among the folder's other compose files (docker-compose.lb.yml,
+    lb.compose.yml): read only to say which files to name; one that cannot be read is passed over."""
+    read = {os.path.abspath(file.source.path) for file in files}
+    found: dict[str, str] = {}
+    for entry in sorted(os.scandir(target.root), key=lambda e: e.name)[:MAX_FOLDER_ENTRIES]:
+        lower = entry.name.lower()
+        if "compose" not in lower or not lower.endswith(YAML_SUFFIXES) or lower.startswith("rancher-compose") or \
+                entry.path in read or not entry.is_file():
+            continue
+        try:
+            other = ComposeFile(load_yaml(entry.path), "compose")
+        except InputError:
+            continue
+        for name, _ in other.services():
+            if name in missing:
+                found.setdefault(name, other.display)
+    return found
+
+
 def load_stack(target: Target, access: str | None = None, stack_name: str | None = None) -> Stack:
     """Read every file of the stack; InputError if one cannot be read or parsed."""
-    files = [ComposeFile(load_yaml(path), "compose") for path in target.compose_paths()]
-    files += [ComposeFile(load_yaml(path), "rancher") for path in target.rancher_paths()]
+    def read(path: str) -> YamlFile:
+        return parse_yaml(target.stdin) if path == STDIN and target.stdin is not None else load_yaml(path)
+
+    files = [ComposeFile(read(path), "compose") for path in target.compose_paths()]
+    files += [ComposeFile(read(path), "rancher") for path in target.rancher_paths()]
     answers_path = target.answers_path()
     answers = load_yaml(answers_path) if answers_path else None
     name, name_origin, access, access_origin = _stack_facts(target.root, answers, access, stack_name)
     services = _services(files)
     uses = list(_dockerfile_uses(target, services))
-    return Stack(target.root, name, name_origin, access, access_origin, files, answers, uses, services)
+    stack = Stack(target.root, name, name_origin, access, access_origin, files, answers, uses, services)
+    missing = [service.name for service in services.values() if service.compose is None]
+    if missing and target.directory_mode:
+        stack.defined_elsewhere = _defined_elsewhere(target, files, missing)
+    return stack

@@ -11,7 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from spin_audit.loader import InputError, TemplateError, display_path
+from spin_audit.helm import chart_file, helm_template
+from spin_audit.loader import (
+    STDIN,
+    STDIN_DISPLAY,
+    InputError,
+    SourceFile,
+    TemplateError,
+    display_path,
+    first_existing,
+    read_stdin,
+    template_reason,
+)
 from spin_audit.registry import COMPOSE, KUBE
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml")
@@ -62,17 +73,9 @@ def _renders_a_compose_file(name: str) -> bool:
 
 
 def template_error(path: str) -> TemplateError:
-    engine = template_engine(os.path.basename(path))  # the callers found one
-    return TemplateError(display_path(path), f"{engine}, not a stack file: spin-audit reads the compose files "
-                                             "it renders; render it, then audit the result")
-
-
-def first_existing(directory: str, names: Sequence[str]) -> str | None:
-    for name in names:
-        candidate = os.path.join(directory, name)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
+    """Why a template PATH (a Helm chart or a file of one, a values file, a *.j2 or *.tpl) is declined."""
+    return helm_template(path) or TemplateError(display_path(path), template_reason(
+        str(template_engine(os.path.basename(path)))))  # the callers found one
 
 
 def _template_in(directory: str) -> str | None:
@@ -87,6 +90,8 @@ def _template_in(directory: str) -> str | None:
 def input_kind(path: str) -> str:
     """What an existing PATH is; InputError for a directory that holds no stack."""
     if os.path.isdir(path):
+        if chart_file(path):
+            return TEMPLATE
         if first_existing(path, COMPOSE_NAMES):
             return STACK_DIRECTORY
         if _kubernetes(path):
@@ -96,7 +101,7 @@ def input_kind(path: str) -> str:
             raise template_error(template)
         raise InputError(display_path(path), "no docker-compose.yml and no Kubernetes manifest in this directory")
     name = os.path.basename(path)
-    if _renders_a_compose_file(name):
+    if _renders_a_compose_file(name) or (name.lower().endswith(YAML_SUFFIXES + (".tpl",)) and helm_template(path)):
         return TEMPLATE
     if is_dockerfile_name(name):
         return DOCKERFILE
@@ -118,8 +123,9 @@ class Target:
     stack or a lone Dockerfile (the Dockerfile rules judge it), KUBE for Kubernetes input."""
 
     def __init__(self, root: str, compose: list[str] | None = None, rancher: list[str] | None = None,
-                 has_compose: bool = True, kind: str = COMPOSE):
+                 has_compose: bool = True, kind: str = COMPOSE, stdin: SourceFile | None = None):
         self.kind = kind
+        self.stdin = stdin  # standard input's text, when `-` is one of the inputs: audited alone
         self.kube_paths: list[str] = []
         self.root = root  # absolute directory: the stack's name, answers file and Dockerfiles are here
         self.has_compose = has_compose
@@ -128,6 +134,17 @@ class Target:
         self.overlays: list[str] = []  # compose files named on the command line, merged after the default
         self.rancher_overlays: list[str] = []
         self.extra_dockerfiles: list[str] = []
+
+    @property
+    def reads_folder(self) -> bool:
+        """Whether the stack's folder holds its answers and Dockerfiles (not for standard input)."""
+        return self.has_compose and self.stdin is None
+
+    @property
+    def directory_mode(self) -> bool:
+        """A stack read as its folder's default files, none named on the command line."""
+        return self.kind == COMPOSE and self.has_compose and self.stdin is None and self.compose is None and \
+            self.rancher is None and not self.overlays and not self.rancher_overlays
 
     def compose_paths(self) -> list[str]:
         if not self.has_compose:
@@ -147,10 +164,10 @@ class Target:
 
     def answers_path(self) -> str | None:
         path = os.path.join(self.root, ANSWERS_NAME)
-        return path if self.has_compose and os.path.isfile(path) else None
+        return path if self.reads_folder and os.path.isfile(path) else None
 
     def dockerfile_paths(self) -> list[str]:
-        found = _discover_dockerfiles(self.root) if self.has_compose else []
+        found = _discover_dockerfiles(self.root) if self.reads_folder else []
         return found + [p for p in self.extra_dockerfiles if p not in found]
 
 
@@ -181,7 +198,7 @@ def _existing(raw: str, what: str = "") -> str:
         raise InputError(display_path(path), "no such file or directory")
     if what and not os.path.isfile(path):
         raise InputError(display_path(path), f"not a file (the {what} option names a compose file)")
-    if what and template_engine(os.path.basename(path)):
+    if what and (template_engine(os.path.basename(path)) or helm_template(path)):
         raise template_error(path)
     return path
 
@@ -196,6 +213,20 @@ def _enclosing_stack(directory: str) -> str | None:
     return directory
 
 
+def _add_stdin(targets: dict[tuple[str, str], Target], source: SourceFile) -> None:
+    """Standard input is a stack of one compose file, or manifests audited with the other Kubernetes inputs."""
+    if any(target.stdin is not None for target in targets.values()):
+        raise InputError(STDIN_DISPLAY, "standard input (`-`) can be named only once")
+    from spin_audit.kube import MANIFEST_KEY  # standard library only
+
+    if MANIFEST_KEY.search(source.text):
+        target = targets.setdefault(("kube", ""), Target(os.getcwd(), has_compose=False, kind=KUBE))
+        target.stdin = source
+        target.kube_paths.append(STDIN)
+    else:
+        targets[("stdin", "")] = Target(os.getcwd(), [STDIN], [], stdin=source)
+
+
 def find_targets(paths: Sequence[str], files: Sequence[str] = (), rancher_files: Sequence[str] = ()) -> list[Target]:
     """Group the inputs into audits, once per stack, in the order given.
 
@@ -203,7 +234,8 @@ def find_targets(paths: Sequence[str], files: Sequence[str] = (), rancher_files:
     rooted where the first of them is. Each PATH is read as what `input_kind` says it is: a
     compose file of another name than docker-compose.yml is merged over the docker-compose.yml
     beside it (as `rancher up --file docker-compose.yml --file NAME`), or is the stack's only
-    compose file when there is none.
+    compose file when there is none. `-` is standard input: manifests if it has a top-level
+    `apiVersion` or `kind`, else a compose file audited on its own.
     """
     targets: dict[tuple[str, str], Target] = {}
     if files or rancher_files:
@@ -214,6 +246,9 @@ def find_targets(paths: Sequence[str], files: Sequence[str] = (), rancher_files:
             raise InputError(display_path(rancher[0]), "no docker-compose.yml beside it (name one with --file)")
         targets[("files", "")] = Target(root, compose or None, rancher or None)
     for raw in paths:
+        if raw == STDIN:
+            _add_stdin(targets, read_stdin())
+            continue
         path = _existing(raw)
         kind = input_kind(path)
         if kind == STACK_DIRECTORY:

@@ -68,6 +68,21 @@ spec:
 """
 
 
+# The Service CLEAN_INGRESS routes to, selecting CLEAN_DEPLOYMENT's pods: users reach them through both.
+CLEAN_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: myns
+spec:
+  selector: {app: web}
+  ports:
+    - port: 8080
+      targetPort: 8080
+"""
+
+
 def variant(base: str, old: str, new: str) -> str:
     """base with `old` replaced by `new` once (a test error if `old` is not there exactly once)."""
     assert base.count(old) == 1, f"{old!r} occurs {base.count(old)} times"

@@ -36,8 +36,6 @@ HOSTILE = {
     "tab-indent": b"version: '2'\nservices:\n\tweb: {}\n",
     "list-at-top": b"- version: '2'\n- services: {}\n",
     "scalar-at-top": b"just a string\n",
-    "duplicate-keys": b"version: '2'\nservices:\n  web:\n    image: a:1\n    image: b:1\n",
-    "duplicate-services": b"version: '2'\nservices:\n  web: {image: a:1}\n  web: {image: b:1}\n",
     "empty": b"",
     "only-comments": b"# nothing here\n",
     "billion-laughs": _billion_laughs(),
@@ -295,8 +293,6 @@ def test_a_chain_of_merges_is_refused_for_its_depth() -> None:
 
 
 @pytest.mark.parametrize("text, reason", [
-    ("version: '2'\nservices:\n  web:\n    image: a:1\n    image: b:1\n",
-     "docker-compose.yml: line 5: duplicate key 'image' (first at line 4)"),
     ("version: '2'\nport: !!int eighty\n",
      "docker-compose.yml: line 2: cannot read value: invalid literal for int() with base 10: 'eighty'"),
     ("version: '2'\nservices: [a, b\n", "docker-compose.yml: line 3, column 1: invalid YAML: "),

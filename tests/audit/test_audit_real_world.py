@@ -62,7 +62,7 @@ FORMAT_1 = {
 
 def test_format_1_services_are_judged_one_by_one(make_stack, audit_json) -> None:
     findings = audit_json(make_stack(FORMAT_1)).findings
-    assert _at(findings, "SPIN113") == [(DC, 1), (RC, 1)]
+    assert _at(findings, "SPIN113") == [(DC, 2), (RC, 1)]  # each file's first key, not the comment above it
     assert _at(findings, "SPIN501") == [(DC, 6)]  # web-shop's 80:8080
     assert _at(findings, "SPIN402") == [(DC, 8)]  # db's untagged postgres
     assert _at(findings, "SPIN204") == [(DC, 9)]  # format 1's `net: host`
@@ -371,8 +371,7 @@ def test_a_catalog_template_of_any_name_is_refused_as_a_template(make_stack, cli
     stack = make_stack({DC: BASE, "catalog.tpl": CATALOG_TEMPLATE})
     result = cli(stack / "catalog.tpl")
     assert result.code == 2 and result.err.endswith(
-        "catalog.tpl: a Rancher catalog template (Go `{{ }}`), not a stack file: spin-audit reads the compose "
-        "files it renders; render it, then audit the result\n")
+        "catalog.tpl: a Rancher catalog template (Go `{{ }}`), not audited: render it, then audit the result\n")
 
 
 def test_a_template_file_option_is_refused_as_a_template(make_stack, cli) -> None:
@@ -416,8 +415,8 @@ def test_a_directory_given_as_file_is_an_input_error(make_stack, cli) -> None:
                                           ("docker-compose.yaml.j2", "a Jinja template")])
 def test_each_template_is_named_by_what_renders_it(make_stack, cli, name: str, engine: str) -> None:
     result = cli(make_stack({name: "services: {}\n"}))
-    assert result.code == 2 and result.err.endswith(f"{name}: {engine}, not a stack file: spin-audit reads the "
-                                                    "compose files it renders; render it, then audit the result\n")
+    assert result.code == 2 and result.err.endswith(f"{name}: {engine}, not audited: render it, then audit the "
+                                                    "result\n")
 
 
 def test_a_rancher_compose_file_alone_names_what_is_missing(make_stack, cli) -> None:

@@ -65,7 +65,7 @@ CASES = [
          {DC: "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n"}, line=3, id="null-service"),
     Case("SPIN104", {DC: "version: '2'\nvolumes: []\nservices:\n  web:\n    image: nginx:1.27\n"},
          {DC: "version: '2'\nvolumes: {}\nservices:\n  web:\n    image: nginx:1.27\n"}, line=2, id="top-volumes"),
-    Case("SPIN105", svc(BASE, "x-defaults:\n  a: 1\n"), svc(BASE), line=7),
+    Case("SPIN105", svc(BASE, "configs:\n  a: {file: ./a}\n"), svc(BASE, "x-defaults:\n  a: 1\n"), line=7),
     Case("SPIN106", svc(BASE + "    build: ./web\n"), svc(BASE), line=7),
     Case("SPIN107", svc(BASE + "    restart: always\n"), svc(BASE), line=7),
     Case("SPIN108", {**svc(BASE), RC: "version: '2'\nservices:\n  wbe:\n    scale: 1\n"},
@@ -101,6 +101,9 @@ CASES = [
                                       "      strategy: restart\n"},
          {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    health_check:\n      port: 8080\n"
                            "      strategy: recreate\n"}, line=6, path=RC),
+    Case("SPIN114", svc(BASE + "    image: nginx:1.28\n"), svc(BASE), line=7),
+    Case("SPIN114", {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    scale: 1\n  web:\n    scale: 2\n"},
+         {**svc(BASE), RC: "version: '2'\nservices:\n  web:\n    scale: 2\n"}, line=5, path=RC, id="rancher"),
     # 2xx security
     Case("SPIN201", svc("    image: nginx:1.27\n"), svc(BASE), line=3),
     Case("SPIN201", svc("    image: nginx:1.27\n    cap_drop:\n      - CHOWN\n"),
@@ -141,6 +144,19 @@ CASES = [
     Case("SPIN304", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n'),
          svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/app:/data\n'),
          line=9, extra={"clean_args": ("--access", "private")}),
+    Case("SPIN304", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/dumps:/dumps\n',
+                        name="app-dump"),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/dumps:/dumps\n',
+             name="db-dump"), line=9, id="dump-role"),
+    Case("SPIN304", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/dumps:/dumps\n',
+                        name="app-sync"),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/dumps:/dumps\n'
+                    "    labels:\n      cron.schedule: '0 0 11 * * *'\n", name="app-sync"), line=9, id="cron-job"),
+    Case("SPIN304", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/out:/out\n'
+                               "    labels:\n      io.rancher.container.start_once: 'false'\n", name="app-run"),
+         svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/out:/out\n'
+                    "    labels:\n      io.rancher.container.start_once: 'true'\n", name="app-run"), line=9,
+         id="one-shot-job"),
     Case("SPIN305", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/homes/f/fred/app:/data:ro\n'),
          svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/proj/fred:/data:ro\n'), line=9),
     Case("SPIN306", svc(BASE + '    user: "12345:6789"\n    volumes:\n      - /global/cfs/cdirs/:/data:ro\n'),

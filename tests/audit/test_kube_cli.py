@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kubekit import CLEAN_DEPLOYMENT, line_of, variant
+from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, CLEAN_SERVICE, line_of, variant
 
 from stackkit import write_files
 
@@ -23,7 +23,9 @@ def test_clean_manifest_exits_0_and_a_breach_exits_1(cli, tmp_path: Path) -> Non
 
 
 def test_fail_on_and_access(cli, tmp_path: Path) -> None:
-    stack = write_files(tmp_path / "stack", {"k8s/base/web.yaml": RW, ".copier-answers.yml": "platform: rancher2\n"})
+    stack = write_files(tmp_path / "stack", {"k8s/base/web.yaml": RW, "k8s/base/service.yaml": CLEAN_SERVICE,
+                                             "k8s/base/ingress.yaml": CLEAN_INGRESS,
+                                             ".copier-answers.yml": "platform: rancher2\n"})
     assert cli(stack).code == 0 and cli("--fail-on", "info", stack).code == 1  # SPINK305: access unknown
     assert cli("--fail-on", "info", "--access", "private", stack).code == 0
     result = cli("--format", "json", "--fail-on", "warning", "--access", "public", stack)

@@ -17,6 +17,7 @@ from spin_audit.loader import (
     InputError,
     PythonLoader,
     SourceFile,
+    TemplateError,
     parse_yaml,
     parse_yaml_documents,
 )
@@ -34,15 +35,15 @@ def _source(text: str) -> SourceFile:
 @pytest.mark.parametrize("loader", [None, PythonLoader], ids=["libyaml", "python"])
 def test_documents_keep_their_lines(loader) -> None:
     text = "a: 1\n---\n# comment\n\n---\nb:\n  c: [x, y]\n---\n"
-    docs = parse_yaml_documents(_source(text), loader)
+    docs = parse_yaml_documents(_source(text), loader).documents
     assert [d is None for d in docs] == [False, True, False, True]
     assert docs[0].get("a").line == 1
     assert docs[2].get("b").key_line == 6 and docs[2].get("b").get("c").seq()[1].line == 7
 
 
 def test_no_documents_at_all() -> None:
-    assert parse_yaml_documents(_source("# only a comment\n")) == []
-    assert parse_yaml_documents(_source("")) == []
+    assert parse_yaml_documents(_source("# only a comment\n")).documents == []
+    assert parse_yaml_documents(_source("")).documents == []
 
 
 def test_document_errors_name_their_line() -> None:
@@ -50,9 +51,14 @@ def test_document_errors_name_their_line() -> None:
         parse_yaml_documents(_source("a: 1\n---\nb: [\n"))
     assert caught.value.line == 4 and caught.value.reason.startswith("invalid YAML: ")
     assert str(caught.value).startswith("m.yaml: line 4, column 1: invalid YAML")
-    with pytest.raises(InputError) as caught:
-        parse_yaml_documents(_source("a: 1\n---\nb: 1\nb: 2\n"))
-    assert caught.value.line == 4 and "duplicate key 'b' (first at line 3)" in caught.value.reason
+
+
+@pytest.mark.parametrize("loader", [None, PythonLoader], ids=["libyaml", "python"])
+def test_a_duplicate_key_is_recorded_and_the_stream_read_on(loader) -> None:
+    stream = parse_yaml_documents(_source("a: 1\n---\nb: 1\nc: {d: 1, d: 2}\nb: 2\n---\ne: 3\n"), loader)
+    assert [d.plain() for d in stream.documents] == [{"a": 1}, {"b": 2, "c": {"d": 2}}, {"e": 3}]
+    assert [(d.location.line, d.location.column, d.message) for d in stream.duplicates] == [
+        (4, 11, "duplicate key 'd' (first at line 4)"), (5, 1, "duplicate key 'b' (first at line 3)")]
 
 
 def test_limits_hold_across_documents() -> None:
@@ -320,26 +326,42 @@ def test_broken_kustomization_is_reported(tmp_path: Path) -> None:
 # ---- templates
 
 
-def test_helm_chart_is_named_once_and_never_broken_yaml(tmp_path: Path) -> None:
-    root = write_files(tmp_path, {
-        "chart/Chart.yaml": "apiVersion: v2\nname: x\n",
-        "chart/values.yaml": "a: {{ b }}\n",
-        "chart/templates/_helpers.tpl": "{{- define \"x\" -}}{{- end -}}\n",
-        "chart/templates/broken.yaml": "kind: Deployment\nmetadata:\n  name: {{ .Release.Name }\n",
-        "chart/templates/parses.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: '{{ .Release.Name }}'\n",
-        "chart/templates/tests/t.yaml": "kind: Pod\n  {{ x }}\n",
-    })
-    found = where(audit(root), root)
-    assert found == [("chart/Chart.yaml", 1, "SPINK102")]
-    for name in ("templates/broken.yaml", "templates/parses.yaml", "templates/tests/t.yaml", "values.yaml"):
-        assert where(audit(root / "chart" / name), root) == [("chart/Chart.yaml", 1, "SPINK102")], name
-    assert where(audit(root / "chart"), root) == [("chart/Chart.yaml", 1, "SPINK102")]
+CHART_FILES = {
+    "chart/Chart.yaml": "apiVersion: v2\nname: x\n",
+    "chart/values.yaml": "a: {{ b }}\n",
+    "chart/templates/_helpers.tpl": "{{- define \"x\" -}}{{- end -}}\n",
+    "chart/templates/broken.yaml": "kind: Deployment\nmetadata:\n  name: {{ .Release.Name }\n",
+    "chart/templates/parses.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: '{{ .Release.Name }}'\n",
+    "chart/templates/tests/t.yaml": "kind: Pod\n  {{ x }}\n",
+}
+
+
+def test_helm_chart_beside_manifests_is_named_once_and_never_broken_yaml(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {**CHART_FILES, "web.yaml": D})
+    assert where(audit(root), root) == [("chart/Chart.yaml", 1, "SPINK102")]
+    [finding] = audit(root)
+    assert finding.message == "a Helm chart, not audited: audit what it renders: `helm template NAME " \
+                              f"{finding.location.path[:-len('/Chart.yaml')]} | spin-audit -`, or the folder it renders to"
+
+
+@pytest.mark.parametrize("name", ["", "Chart.yaml", "values.yaml", "templates/broken.yaml", "templates/parses.yaml",
+                                  "templates/tests/t.yaml"])
+def test_helm_chart_alone_is_declined_as_a_template(tmp_path: Path, name: str) -> None:
+    root = write_files(tmp_path, CHART_FILES)
+    with pytest.raises(TemplateError) as caught:
+        audit(root / "chart" / name if name else root)
+    assert caught.value.line == 1 and Path(caught.value.path).name == "Chart.yaml"
+    assert "a Helm chart, not audited: audit what it renders: `helm template NAME " in caught.value.reason
 
 
 def test_template_outside_a_chart_is_named_at_its_first_braces(tmp_path: Path) -> None:
-    root = write_files(tmp_path, {"ns.yaml": "# namespace\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{{n}}}\n"})
-    [finding] = audit(root / "ns.yaml")
-    assert (finding.rule.id, finding.location.line) == ("SPINK102", 5)
+    text = "# namespace\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{{n}}}\n"
+    root = write_files(tmp_path, {"ns.yaml": text, "web.yaml": D})
+    assert where(audit(root), root) == [("ns.yaml", 5, "SPINK102")]
+    with pytest.raises(TemplateError) as caught:
+        audit(root / "ns.yaml")
+    assert (caught.value.line, caught.value.reason) == (5, "a template ('{{{n}}'), not audited: render it, then "
+                                                           "audit the result")
 
 
 # ---- hostile input: a finding with the file and line, or InputError; never anything else
@@ -354,7 +376,6 @@ HOSTILE = {
     "recursive-alias": b"apiVersion: v1\nkind: ConfigMap\na: &a [*a]\n",
     "deep": b"apiVersion: v1\nkind: ConfigMap\ndata: " + b"[" * 5000 + b"]" * 5000 + b"\n",
     "python-tag": b"apiVersion: v1\nkind: !!python/object/apply:os.system ['true']\n",
-    "duplicate-key": b"apiVersion: v1\nkind: Pod\nkind: Service\n",
     "tab-indent": b"apiVersion: v1\nkind: Pod\nspec:\n\tcontainers: []\n",
 }
 
@@ -382,8 +403,14 @@ def test_non_mapping_documents_of_a_named_file(text: str, tmp_path: Path) -> Non
                                            "    path: /global/homes/x", "data: {k: v}", "&a x: *a", "metadata: 3"]),
                           max_size=20).map("\n".join)))
 def test_any_input_gives_findings_not_crashes(tmp_path: Path, content) -> None:
+    """Findings, or a template declined in one line: nothing else."""
     path = tmp_path / "m.yaml"
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass"))
     for target in (tmp_path, path):
-        for finding in audit(target):
+        try:
+            findings = audit(target)
+        except TemplateError as declined:
+            assert declined.line >= 1 and "\n" not in str(declined)
+            continue
+        for finding in findings:
             assert finding.location.line >= 1 and "\n" not in finding.message

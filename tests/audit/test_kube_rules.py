@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import pytest
-from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, audit, line_of, variant, where
+from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, CLEAN_SERVICE, audit, line_of, variant, where
 from stackkit import write_files
 from spin_audit.registry import KUBE, all_rules
 
@@ -80,6 +80,40 @@ stringData:
   password: <set with kubectl create secret>
 """
 
+# A Service and an Ingress that route users to CLEAN_DEPLOYMENT's pods.
+SERVED = {"service.yaml": CLEAN_SERVICE, "ingress.yaml": CLEAN_INGRESS}
+
+# An init container (to go before `      containers:`), as NERSC users chown a volume with busybox.
+INIT_CONTAINER = """\
+      initContainers:
+        - name: chown
+          image: {image}
+          imagePullPolicy: IfNotPresent
+          command: [chown, "12345:6789", /data]
+      containers:
+"""
+
+# A projected volume of Secret 'db' and a ConfigMap, mounted at /secrets (to replace `      volumes:\n`).
+PROJECTED = """\
+            - name: all
+              mountPath: /secrets
+      volumes:
+        - name: all
+          projected:
+            defaultMode: {mode}
+            sources:
+              - configMap: {{name: settings}}
+              - secret: {{name: db}}
+"""
+
+
+def with_secret_volume(mode: str, name: str = "db") -> str:
+    """CLEAN_DEPLOYMENT whose container also mounts Secret `name` at /secrets, its volume with `mode` lines."""
+    return variant(D, "      volumes:\n", "            - name: secret\n              mountPath: /secrets\n"
+                                         f"      volumes:\n        - name: secret\n          secret:\n"
+                                         f"            secretName: {name}\n{mode}")
+
+
 CHART = {
     "chart/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
     "chart/values.yaml": "image: nginx\n",
@@ -92,11 +126,16 @@ CASES = [
     Case("SPINK101", one(D.replace("metadata:\n  name: web", "metadata:\n  name: [web", 1)), one(D), 5,
          "invalid YAML: did not find expected", id="SPINK101-broken-flow"),
     Case("SPINK101", one(D + "  bad: [\n"), one(D), AFTER_D, "invalid YAML", id="SPINK101-at-the-end"),
-    Case("SPINK102", CHART, {"manifests/deployment.yaml": D}, 1,
-         "/chart is a template, not audited: render it (`helm template NAME", path="chart/Chart.yaml"),
-    Case("SPINK102", {"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{{name}}}\n"},
-         {"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: myns\n"}, 4,
-         "a template ({{ }}), not a manifest", path="ns.yaml", id="SPINK102-lone-template"),
+    Case("SPINK102", {**CHART, "manifests/deployment.yaml": D}, {"manifests/deployment.yaml": D}, 1,
+         "a Helm chart, not audited: audit what it renders: `helm template NAME", path="chart/Chart.yaml"),
+    Case("SPINK102", {"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{{name}}}\n", M: D},
+         {"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: myns\n", M: D}, 4,
+         "a template ('{{{name}}'), not audited: render it, then audit the result", path="ns.yaml",
+         id="SPINK102-lone-template"),
+    Case("SPINK105", one(variant(D, "  name: web\n", "  name: web\n  name: portal\n")), one(D), 5,
+         "duplicate key 'name' (first at line 4): kubectl refuses the document"),
+    Case("SPINK105", one(D + "---\n" + variant(PVC, "  name: data\n", "  name: data\n  name: data\n")),
+         one(D + "---\n" + PVC), AFTER_D + 4, "duplicate key 'name' (first at line", id="SPINK105-second-document"),
     Case("SPINK103", one(D + "---\n- a list\n"), one(D + "---\n# only a comment\n"), AFTER_D,
          "document is a list, not a Kubernetes object"),
     Case("SPINK103", one(D + "---\nmetadata: {name: x}\n"), one(D), AFTER_D,
@@ -147,9 +186,14 @@ CASES = [
          at="path: /global"),
     case("SPINK304", "type: Directory", "type: DirectoryOrCreate", "with type DirectoryOrCreate, not Directory",
          id="SPINK304-or-create"),
-    case("SPINK305", "              readOnly: true\n", "", "container 'web' mounts /global/cfs/cdirs/myproj/web "
-         "read-write", at="- name: data"),
-    case("SPINK305", "readOnly: true", "readOnly: false", "read-write", at="- name: data", id="SPINK305-false"),
+    Case("SPINK305", {**SERVED, M: variant(D, "              readOnly: true\n", "")}, {**SERVED, M: D},
+         line_of(D, "- name: data"), "container 'web' mounts /global/cfs/cdirs/myproj/web read-write and serves "
+         "users through Ingress 'web'"),
+    Case("SPINK305", {**SERVED, M: variant(D, "readOnly: true", "readOnly: false")}, {**SERVED, M: D},
+         line_of(D, "- name: data"), "read-write and serves users", id="SPINK305-false"),
+    Case("SPINK305", {"lb.yaml": LOAD_BALANCER.replace("app: db", "app: web"),
+                      M: variant(D, "readOnly: true", "readOnly: false")}, {"lb.yaml": LOAD_BALANCER, M: D},
+         line_of(D, "- name: data"), "serves users through LoadBalancer Service 'db-external'", id="SPINK305-lb"),
     Case("SPINK311", {"stack/.copier-answers.yml": "platform: rancher2\naccess: public\n",
                       "stack/k8s/base/web.yaml": variant(D, "readOnly: true", "readOnly: false")},
          {"stack/.copier-answers.yml": "platform: rancher2\naccess: public\n", "stack/k8s/base/web.yaml": D},
@@ -191,11 +235,18 @@ CASES = [
     case("SPINK403", "image: registry.nersc.gov/myproj/web:1.0",
          "image: nginx:latest\n          imagePullPolicy: Always", "image 'nginx:latest' uses :latest",
          id="SPINK403-always"),
+    case("SPINK403", "      containers:\n", INIT_CONTAINER.format(image="busybox"),
+         "Deployment 'web' init container 'chown' image 'busybox' has no tag with imagePullPolicy IfNotPresent",
+         at="image: busybox", id="SPINK403-init-container"),
     case("SPINK406", "image: registry.nersc.gov/myproj/web:1.0", "image: postgres:17-alpine",
          "image 'postgres:17-alpine' has a tag that moves, with imagePullPolicy IfNotPresent (the default)"),
     case("SPINK406", "image: registry.nersc.gov/myproj/web:1.0",
          "image: mysql:8\n          imagePullPolicy: IfNotPresent", "image 'mysql:8' has a tag that moves, with "
          "imagePullPolicy IfNotPresent", id="SPINK406-written"),
+    case("SPINK406", "image: registry.nersc.gov/myproj/web:1.0", "image: registry.nersc.gov/myproj/web:nightly",
+         "image 'registry.nersc.gov/myproj/web:nightly' has a tag that moves", id="SPINK406-nightly"),
+    case("SPINK406", "image: registry.nersc.gov/myproj/web:1.0", "image: ghcr.io/org/web:3-latest",
+         "image 'ghcr.io/org/web:3-latest' has a tag that moves", id="SPINK406-3-latest"),
     case("SPINK404", "          image: registry.nersc.gov/myproj/web:1.0\n", "",
          "Deployment 'web' container 'web' has no image", at="- name: web"),
     case("SPINK405", "image: registry.nersc.gov/myproj/web:1.0", "image: Registry.NERSC.gov/My Proj/web:1.0",
@@ -240,6 +291,34 @@ CASES = [
     case("SPINK602", "stringData:\n  username: postgres\n  password: <set with kubectl create secret>\n",
          "data:\n  tls.key: c2VjcmV0LWtleS1ieXRlcw==\n", "holds a literal value for tls.key in `data`",
          at="tls.key", base=SECRET, id="SPINK602-base64"),
+    case("SPINK602", "  username: postgres\n", "  uri: mongodb://portal:Hunter-22@db:27017/portal\n",
+         "Secret 'db' holds a mongodb URL with a password for uri in `stringData`", base=SECRET, id="SPINK602-url"),
+    case("SPINK601", "          volumeMounts:\n",
+         "          env:\n            - name: DATABASE_URL\n              value: postgresql://user:secret@db/app\n"
+         "          volumeMounts:\n", "container 'web' sets DATABASE_URL to a postgresql URL with a password",
+         at="value: postgresql", id="SPINK601-url"),
+    Case("SPINK603", {M: with_secret_volume("            defaultMode: 0444\n"), "secret.yaml": SECRET},
+         {M: with_secret_volume("            defaultMode: 0400\n"), "secret.yaml": SECRET},
+         line_of(with_secret_volume("            defaultMode: 0444\n"), "defaultMode"),
+         "Deployment 'web' mounts Secret 'db' with mode 0444, readable by every user in the container; it holds a "
+         "password (password)"),
+    Case("SPINK603", {M: with_secret_volume("", name="db-password")},
+         {M: with_secret_volume("            defaultMode: 256\n", name="db-password")},
+         line_of(with_secret_volume(""), "secret:"), "mounts Secret 'db-password' with mode 0644 (the default), "
+         "readable by every user in the container; it holds a password (its name 'db-password')",
+         id="SPINK603-default-mode"),
+    Case("SPINK603", {M: variant(D, "      volumes:\n", PROJECTED.format(mode="0444")), "secret.yaml": SECRET},
+         {M: variant(D, "      volumes:\n", PROJECTED.format(mode="0400")), "secret.yaml": SECRET},
+         line_of(variant(D, "      volumes:\n", PROJECTED.format(mode="0444")), "defaultMode"),
+         "Deployment 'web' mounts Secret 'db' with mode 0444", id="SPINK603-projected"),
+    Case("SPINK603", {M: variant(with_secret_volume("", name="app"), "          volumeMounts:\n",
+                                 "          env:\n            - name: DB_PASSWORD_FILE\n"
+                                 "              value: /secrets/db\n          volumeMounts:\n")},
+         {M: variant(with_secret_volume("            defaultMode: 0400\n", name="app"), "          volumeMounts:\n",
+                     "          env:\n            - name: DB_PASSWORD_FILE\n"
+                     "              value: /secrets/db\n          volumeMounts:\n")},
+         line_of(with_secret_volume(""), "secret:") + 3, "it holds a password (DB_PASSWORD_FILE)",
+         id="SPINK603-password-file"),
     # 7xx metadata
     case("SPINK701", "      labels: {app: web}\n",
          "      labels: {app: web}\n      annotations:\n        nersc.gov/uid: '12345'\n        nersc.gov/username: me\n",
@@ -280,6 +359,42 @@ QUIET = [
     ("SPINK311", {"stack/docker-compose.yml": "version: '2'\n", "stack/.copier-answers.yml": "access: public\n",
                   "stack/k8s/web.yaml": variant(D, "readOnly: true", "readOnly: false")},
      "the answers of a compose stack say nothing about manifests in it"),
+    ("SPINK305", {M: variant(D, "readOnly: true", "readOnly: false")}, "no Service reaches it: a shell or a worker"),
+    ("SPINK305", {**SERVED, M: variant(D, "readOnly: true", "readOnly: false").replace("app: web", "app: shell")},
+     "the Service selects other pods"),
+    ("SPINK305", {"service.yaml": CLEAN_SERVICE, M: variant(D, "readOnly: true", "readOnly: false")},
+     "a ClusterIP Service no Ingress routes to serves only the namespace"),
+    ("SPINK305", {**SERVED, M: variant(D, "readOnly: true", "readOnly: false").replace("name: web\n  namespace",
+                                                                                     "name: util\n  namespace")},
+     "util writes by design"),
+    ("SPINK305", {**SERVED, "stack/.copier-answers.yml": "platform: rancher2\naccess: authenticated\n",
+                  "stack/k8s/base/web.yaml": variant(D, "readOnly: true", "readOnly: false")},
+     "who can reach it is known"),
+    ("SPINK402", {M: variant(D, "      containers:\n", INIT_CONTAINER.format(image="busybox"))},
+     "an init container's floating image is SPINK403's warning"),
+    ("SPINK401", {M: variant(D, "image: registry.nersc.gov/myproj/web:1.0",
+                             "image: registry.services.nersc.gov/myproj/web:1.0")}, "NERSC's other registry"),
+    ("SPINK406", {M: variant(D, "image: registry.nersc.gov/myproj/web:1.0", "image: ghcr.io/org/web:main-3f2a1bc")},
+     "a branch pinned to its commit"),
+    ("SPINK406", {M: variant(D, "image: registry.nersc.gov/myproj/web:1.0", "image: ghcr.io/org/web:nightly-2026-01-15")},
+     "a nightly pinned to its date"),
+    ("SPINK601", {M: variant(D, "          volumeMounts:\n",
+                             "          env:\n            - name: DATABASE_URL\n"
+                             "              value: postgresql://portal:$(DB_PASSWORD)@db:5432/portal\n"
+                             "            - name: CACHE_URL\n              value: redis://kv:6379/0\n"
+                             "            - name: PROXY\n              value: http://proxy.nersc.gov:3128\n"
+                             "          volumeMounts:\n")},
+     "a URL whose password is a reference, or that has none"),
+    ("SPINK603", {M: with_secret_volume("            defaultMode: 0440\n"), "secret.yaml": SECRET},
+     "readable by its group (the pod's fsGroup), not by everyone"),
+    ("SPINK603", {M: with_secret_volume("", name="web-tls"), "secret.yaml": SECRET},
+     "a Secret that holds no password (TLS files)"),
+    ("SPINK603", {M: with_secret_volume("            items:\n              - key: password\n"
+                                        "                path: pw\n                mode: 0400\n"),
+                  "secret.yaml": SECRET}, "the password item is 0400"),
+    ("SPINK603", {M: variant(D, "      volumes:\n", "      volumes:\n        - name: secret\n          secret:\n"
+                                                   "            secretName: db-password\n"), "secret.yaml": SECRET},
+     "no container mounts it"),
     ("SPINK310", {M: variant(PVC, "  storageClassName: nfs-client-vast\n", "")}, "the default class"),
     ("SPINK310", {M: variant(PVC, "nfs-client-vast", "nfs-client")}, "the older class"),
     ("SPINK306", {M: variant(variant(D, "        runAsUser: 12345\n", ""), "            privileged: false\n",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 if TYPE_CHECKING:
     from spin_audit.kube.model import Bundle
+    from spin_audit.loader import SourceFile
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 ANSWERS_NAME = ".copier-answers.yml"
@@ -89,11 +90,12 @@ def is_kube_path(path: str) -> bool:
     return False
 
 
-def load(paths: Iterable[str], access: Optional[str] = None) -> "Bundle":
-    """Read the manifests at PATHs (files, folders, rancher2 stacks); InputError if a PATH cannot be read.
+def load(paths: Iterable[str], access: Optional[str] = None, stdin: Optional["SourceFile"] = None) -> "Bundle":
+    """Read the manifests at PATHs (files, folders, rancher2 stacks; `-` for `stdin`, already read);
+    InputError if a PATH cannot be read.
 
     `access` (public, authenticated, private: who can reach the stack, as `--access` says) overrides
     the `access` answer of the rancher2 stack a manifest belongs to."""
     from spin_audit.kube.loader import load_bundle
 
-    return load_bundle(list(paths), access)
+    return load_bundle(list(paths), access, stdin)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from spin_audit.facts import DOCKER_HUB_HOSTS, GLOBAL_ROOT, _FACTS  # noqa: F401 - GLOBAL_ROOT for the rules
+from spin_audit.facts import GLOBAL_ROOT  # noqa: F401 - for the rules
+from spin_audit.facts import _FACTS, DOCKER_HUB_HOSTS, NERSC_REGISTRIES
 
 _RANCHER2 = _FACTS["rancher2"]
 
@@ -12,8 +13,9 @@ CLUSTERS: Tuple[str, ...] = tuple(_RANCHER2["clusters"])
 INGRESS_DOMAIN: str = _RANCHER2["ingress_domain"]
 INGRESS_CLASS: str = _RANCHER2["ingress_class"]
 REGISTRY: str = _RANCHER2["registry"]
-PULLABLE_REGISTRIES: Tuple[str, ...] = tuple(_RANCHER2["pullable_registries"]) + DOCKER_HUB_HOSTS
 RETIRED_REGISTRIES: Tuple[str, ...] = tuple(_RANCHER2["retired_registries"])
+PULLABLE_REGISTRIES: Tuple[str, ...] = tuple(_RANCHER2["pullable_registries"]) + DOCKER_HUB_HOSTS + tuple(
+    r for r in NERSC_REGISTRIES if r not in RETIRED_REGISTRIES)
 STORAGE_CLASS: str = _RANCHER2["storage_class"]
 OLDER_STORAGE_CLASSES: Tuple[str, ...] = tuple(_RANCHER2["older_storage_classes"])
 ALLOWED_CAPABILITIES: Tuple[str, ...] = tuple(_RANCHER2["allowed_capabilities"])

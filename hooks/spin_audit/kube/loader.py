@@ -12,7 +12,9 @@
   cluster. As kustomize does, it reads files only in or below its own folder. Files it lists as patches, and YAML files beside it that it does not list, are
   partial objects: judged for what they set, not for what they leave out.
 - A Helm chart (a folder with Chart.yaml) and a file with `{{ }}` that is not YAML are
-  templates: each is reported once as not audited, never as broken YAML.
+  templates: each is reported once as not audited, never as broken YAML; when nothing but
+  templates was found, the whole input is declined (TemplateError), as a compose template is.
+- A key written twice in a document is reported (SPINK105) and the rest is judged as usual.
 
 A file that cannot be read or parsed is a Problem (reported by SPINK101 with its line);
 only a PATH that does not exist, or a tree too large to search, raises InputError.
@@ -33,19 +35,29 @@ from spin_audit.kube import (
     looks_like_manifest,
 )
 from spin_audit.kube.facts import CLUSTERS
+from spin_audit.helm import chart_file, chart_of, chart_reason
 from spin_audit.kube.model import Bundle, KubeObject, Placement, Problem, text_of, under
-from spin_audit.loader import InputError, SourceFile, YNode, display_path, load_yaml, parse_yaml_documents, read_text
+from spin_audit.loader import (
+    STDIN,
+    Duplicate,
+    InputError,
+    SourceFile,
+    TemplateError,
+    YNode,
+    display_path,
+    first_existing,
+    load_yaml,
+    parse_yaml_documents,
+    read_text,
+)
 from spin_audit.registry import Location
 
-CHART_NAMES = ("Chart.yaml", "Chart.yml")
-CHART_PARTS = ("templates", "charts", "crds")  # folders of a chart whose files Helm renders or ships
 ACCESS_LEVELS = ("public", "authenticated", "private")
 MAX_FILES = 2000  # YAML files read in one run
 MAX_TOTAL_CHARS = 32 * 1024 * 1024  # characters of YAML read in one run
 MAX_ENTRIES = 100_000  # directory entries looked at in one run
 MAX_KUSTOMIZE_STEPS = 10_000  # (kustomization, resource) pairs followed
 MAX_LIST_DEPTH = 4  # `kind: List` inside `kind: List`
-TEMPLATE_MARK = "{{"
 
 
 @dataclass
@@ -72,16 +84,9 @@ class _File:
     path: str  # absolute
     source: SourceFile
     documents: List[Optional[YNode]] = field(default_factory=list)
+    duplicates: List[Duplicate] = field(default_factory=list)
     explicit: bool = False  # named on the command line or listed by a kustomization
     patch: bool = False
-
-
-def _first_file(folder: str, names) -> Optional[str]:
-    for name in names:
-        candidate = os.path.join(folder, name)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
 
 
 def _is_remote(reference: str) -> bool:
@@ -90,22 +95,6 @@ def _is_remote(reference: str) -> bool:
 
 def _strings(node: Optional[YNode]) -> List[str]:
     return [text for text in (text_of(item) for item in (node.seq() if node is not None else [])) if text]
-
-
-def chart_of(path: str) -> Optional[str]:
-    """The Helm chart folder a file belongs to (its Chart.yaml, values files, templates/...), if any."""
-    folder = os.path.dirname(path)
-    if _first_file(folder, CHART_NAMES):
-        return folder
-    child = os.path.basename(folder)
-    folder = os.path.dirname(folder)
-    while True:
-        if child in CHART_PARTS and _first_file(folder, CHART_NAMES):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        child, folder = os.path.basename(folder), parent
 
 
 def stack_access(folder: str) -> Optional[str]:
@@ -143,10 +132,7 @@ class _Reader:
             self.problems.append(Problem("template", Location(display_path(path), line), message))
 
     def chart(self, folder: str) -> None:
-        chart_file = _first_file(folder, CHART_NAMES) or os.path.join(folder, CHART_NAMES[0])
-        shown = display_path(folder)
-        self.template(chart_file, f"Helm chart {shown} is a template, not audited: render it "
-                                  f"(`helm template NAME {shown} > rendered.yaml`) and audit the output")
+        self.template(chart_file(folder) or folder, chart_reason(folder))
 
     def unreadable(self, error: InputError) -> None:
         self.problems.append(Problem("unreadable", Location(error.path, error.line or 1), error.reason))
@@ -173,18 +159,21 @@ class _Reader:
             if explicit or patch or looks_like_manifest(path):
                 self.unreadable(exc)
             return
+        self.add_source(path, source, explicit, patch)
+
+    def add_source(self, path: str, source: SourceFile, explicit: bool = True, patch: bool = False) -> None:
+        """Parse a file's text into its documents (standard input comes here already read)."""
         entry = _File(path, source, explicit=explicit, patch=patch)
         try:
-            entry.documents = parse_yaml_documents(source)
+            stream = parse_yaml_documents(source)
+        except TemplateError as exc:
+            self.template(path, exc.reason, exc.line or 1)
+            return
         except InputError as exc:
-            mark = source.text.find(TEMPLATE_MARK)
-            if mark >= 0:
-                line = source.text.count("\n", 0, mark) + 1
-                self.template(path, f"a template ({TEMPLATE_MARK} }}}}), not a manifest: not audited; "
-                                    "audit what it renders", line)
-            elif explicit or patch or looks_like_manifest(path):
+            if explicit or patch or looks_like_manifest(path):
                 self.unreadable(exc)
             return
+        entry.documents, entry.duplicates = stream.documents, stream.duplicates
         self.files[path] = entry
 
     # ---- kustomizations
@@ -209,12 +198,12 @@ class _Reader:
 
     def read_kustomization(self, folder: str) -> Optional[Kustomization]:
         self.looked_up.add(folder)
-        path = _first_file(folder, KUSTOMIZATION_NAMES)
+        path = first_existing(folder, KUSTOMIZATION_NAMES)
         if path is None:
             return None
         try:
             source = self.read(path)
-            documents = parse_yaml_documents(source)
+            documents = parse_yaml_documents(source).documents
         except InputError as exc:
             if self.size > MAX_TOTAL_CHARS:
                 raise
@@ -256,7 +245,7 @@ class _Reader:
     # ---- folders
 
     def walk(self, top: str) -> None:
-        if _first_file(top, CHART_NAMES):
+        if chart_file(top):
             self.chart(top)
             return
         for folder, dirs, files in os.walk(top):
@@ -265,7 +254,7 @@ class _Reader:
                 raise InputError(display_path(top), f"more than {MAX_ENTRIES} entries to search below this folder")
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in list(dirs):
-                if _first_file(os.path.join(folder, name), CHART_NAMES):
+                if chart_file(os.path.join(folder, name)):
                     self.chart(os.path.join(folder, name))
                     dirs.remove(name)
             if any(name in files for name in KUSTOMIZATION_NAMES):
@@ -346,6 +335,8 @@ class _Reader:
             kustomization = self.kustomizations.get(os.path.dirname(path))
             partial = entry.patch or (kustomization is not None and not kustomization.lists(path))
             before = len(self.problems)
+            self.problems += [Problem("duplicate", d.location, f"{d.message}: kubectl refuses the document")
+                              for d in entry.duplicates]
             found = []
             for document in documents:
                 found += self.objects_of(entry, document, placements.get(path), partial)
@@ -355,9 +346,9 @@ class _Reader:
             if not documents and entry.explicit:
                 self.problems.append(Problem("not-object", Location(entry.source.display, 1),
                                              "the file holds no Kubernetes object"))
-            folder = os.path.dirname(path)
+            folder = os.path.dirname(path)  # "" for standard input, which belongs to no stack
             if access is None and folder not in answered:
-                answered[folder] = stack_access(folder)
+                answered[folder] = stack_access(folder) if folder else None
             for obj in found:
                 obj.access = access or answered.get(folder)
                 obj.access_origin = "--access" if access else ANSWERS_NAME
@@ -366,8 +357,17 @@ class _Reader:
         return Bundle(objects, sources, self.problems)
 
 
-def load_bundle(paths: List[str], access: Optional[str] = None) -> Bundle:
+def load_bundle(paths: List[str], access: Optional[str] = None, stdin: Optional[SourceFile] = None) -> Bundle:
+    """The bundle of every PATH (`-`: the text of `stdin`); TemplateError when all they hold is templates
+    (Helm charts, `{{ }}` files), which are declined like any template rather than passed with nothing judged."""
     reader = _Reader()
     for path in paths:
-        reader.add_path(path)
-    return reader.bundle(access)
+        if path == STDIN and stdin is not None:
+            reader.add_source(stdin.path, stdin)
+        else:
+            reader.add_path(path)
+    bundle = reader.bundle(access)
+    if not bundle.objects and bundle.problems and all(p.what == "template" for p in bundle.problems):
+        first = bundle.problems[0]
+        raise TemplateError(first.location.path, first.message, first.location.line)
+    return bundle

@@ -79,7 +79,8 @@ class Placement:
 
 @dataclass
 class Problem:
-    """Input the rules cannot judge as objects; `what` is "unreadable", "template" or "not-object"."""
+    """Input the rules cannot judge as objects; `what` is "unreadable", "template", "not-object" or
+    "duplicate" (a key written twice: the object is judged all the same)."""
 
     what: str
     location: Location
@@ -292,6 +293,13 @@ class PodSpec:
         return found
 
     @property
+    def labels(self) -> Dict[str, str]:
+        """The labels of the pods (the template's, or a Pod's own), which Services select."""
+        meta = self.metadata if self.metadata is not None else self.obj.metadata
+        found = dig(meta, "labels")
+        return {str(k): text_of(v) or "" for k, v in found.items()} if found is not None else {}
+
+    @property
     def host_volumes(self) -> List[Volume]:
         return [v for v in self.volumes.values() if v.host_path is not None]
 
@@ -335,3 +343,44 @@ class Bundle:
         if "containers" not in self.cache:
             self.cache["containers"] = [c for pod in self.pods for c in pod.containers]
         return self.cache["containers"]
+
+
+def _same_namespace(a: KubeObject, b: KubeObject) -> bool:
+    return a.namespace is None or b.namespace is None or a.namespace == b.namespace
+
+
+def _backend_names(ingress: KubeObject) -> List[str]:
+    """The Services an Ingress sends traffic to (networking.k8s.io/v1 and the older v1beta1 forms)."""
+    spec = ingress.node.get("spec")
+    backends = [dig(spec, "defaultBackend"), dig(spec, "backend")]
+    rules = dig(spec, "rules")
+    for rule in rules.seq() if rules is not None else []:
+        paths = dig(rule, "http", "paths")
+        backends += [dig(path, "backend") for path in (paths.seq() if paths is not None else [])]
+    names = [text_of(dig(b, "service", "name")) or text_of(dig(b, "serviceName")) for b in backends if b is not None]
+    return [name for name in names if name]
+
+
+def entrances(bundle: Bundle) -> Dict[int, str]:
+    """How users reach each pod that serves them, by id of its PodSpec: "Ingress 'web'" or "LoadBalancer Service
+    'db'", from the Services in the bundle whose selector matches the pod's labels."""
+    if "entrances" in bundle.cache:
+        return bundle.cache["entrances"]
+    ingresses = bundle.of_kind("Ingress")
+    found: Dict[int, str] = {}
+    for service in bundle.of_kind("Service"):
+        kind = text_of(dig(service.node, "spec", "type"))
+        via = next((f"Ingress '{i.name}'" for i in ingresses
+                    if _same_namespace(i, service) and service.name in _backend_names(i)), None)
+        if via is None and kind in ("LoadBalancer", "NodePort"):
+            via = f"{kind} Service '{service.name}'"
+        selector = dig(service.node, "spec", "selector")
+        wanted = {str(k): text_of(v) or "" for k, v in selector.items()} if selector is not None else {}
+        if via is None or not wanted:
+            continue
+        for pod in bundle.pods:
+            if _same_namespace(pod.obj, service) and wanted.items() <= pod.labels.items():
+                found.setdefault(id(pod), via)
+    bundle.cache["entrances"] = found
+    return found
+

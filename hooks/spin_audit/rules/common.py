@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from spin_audit.loader import YNode
+from spin_audit.stack import TRUE_WORDS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
     from typing import Any
-
-TRUE_WORDS = ("true", "yes", "on", "1")
 
 
 def truthy(node: YNode | None) -> bool:

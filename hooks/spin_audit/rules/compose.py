@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 from collections.abc import Iterator
 
 from spin_audit.loader import YNode
-from spin_audit.registry import Hit, Location, Severity, rule
+from spin_audit.registry import Hit, Severity, rule
 from spin_audit.rules.common import path_text, shown, walk_scalars
 from spin_audit.schema import Problem, json_type, service_keys, validate_service
-from spin_audit.stack import CATALOG_KEYS, Field, Stack
+from spin_audit.stack import CATALOG_KEYS, Field, Stack, is_extension
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -61,12 +63,11 @@ def _is_yaml_retyped(problem: Problem) -> bool:
       `version` is read as the old v1 format, in which `services:` is taken as a service name.""")
 def compose_version(stack: Stack) -> Iterator[Hit]:
     for file in stack.files:
-        display = file.display
         node = file.root.get("version")
         if node is None:
             if file.format == 2 and not file.catalog_only:
-                yield Hit(Location(display, 1), f"{file.name} has no `version`: Rancher reads it as compose format 1, "
-                                                "where `services` would be a service")
+                yield Hit(file.start, f"{file.name} has no `version`: Rancher reads it as compose format 1, "
+                                      "where `services` would be a service")
         elif not node.is_scalar or node.value is None:
             yield Hit(node.at(), "`version` must be the string '2'")
         elif str(node.value).strip() != "2" and not (node.is_plain and str(node.raw).strip() == "2"):
@@ -141,22 +142,23 @@ def value_type(stack: Stack) -> Iterator[Hit]:
       hint="`services:` maps each service name to a mapping of its keys",
       help="""docker-compose.yml needs a `services` mapping of service names to mappings; top-level
       `volumes`, `secrets` and `networks` are mappings of names too. rancher-compose.yml has the same
-      `services` shape.""")
+      `services` shape, where a service with nothing to add may be written with an empty value
+      (`web:`).""")
 def compose_structure(stack: Stack) -> Iterator[Hit]:
     for file in stack.files:
-        display, root = file.display, file.root
+        root = file.root
         if file.format == 2:
             services = root.get("services")
             if services is None:
                 if file.role == "compose":
-                    yield Hit(Location(display, 1), f"{file.name} has no `services`")
+                    yield Hit(file.start, f"{file.name} has no `services`")
                 continue
             if not services.is_map or not services.value:
                 yield Hit(services.at(), "`services` must be a mapping of service names" + (
                     "" if services.is_map else f", found {shown(services)}"))
                 continue
         for name, node in file.services():
-            if not node.is_map:
+            if not node.is_map and not (file.role == "rancher" and node.value is None):  # `web:` adds nothing
                 yield Hit(node.at(key=True), f"service '{name}' must be a mapping of keys, found {shown(node)}", name)
         if file.role == "compose" and file.format == 2:
             for key in ("volumes", "secrets", "networks"):
@@ -170,15 +172,16 @@ def compose_structure(stack: Stack) -> Iterator[Hit]:
       hint="docker-compose.yml takes version, services, volumes, networks, secrets at the top",
       help="""Compose format 2 as Rancher 1.6 reads it has only `version`, `services`, `volumes`,
       `networks` and `secrets` (a Rancher extension) at the top of docker-compose.yml, and `version`,
-      `services` and a catalog entry's `catalog` (or `.catalog`) in rancher-compose.yml. Anything else
-      is ignored at best; often it is a service indented one level too little.""")
+      `services` and a catalog entry's `catalog` (or `.catalog`) in rancher-compose.yml, besides
+      extension fields (`x-...`, often the anchors that services merge with `<<`). Anything else is
+      ignored at best; often it is a service indented one level too little.""")
 def unknown_top_level_key(stack: Stack) -> Iterator[Hit]:
     for file in stack.files:
         if file.format == 1:
             continue  # every top-level key is a service (SPIN113)
         allowed = COMPOSE_TOP_KEYS if file.role == "compose" else RANCHER_TOP_KEYS
         for key, node in file.root.items():
-            if str(key) not in allowed:
+            if str(key) not in allowed and not is_extension(key):
                 yield Hit(node.at(key=True), f"top-level key `{key}` is not part of compose format 2 for Rancher")
 
 
@@ -216,12 +219,23 @@ def restart_policy(stack: Stack) -> Iterator[Hit]:
       hint="fix the name, or define the service in docker-compose.yml",
       help="""rancher-compose.yml only adds Rancher settings (scale, health_check, ...) to services
       defined in docker-compose.yml; a service that exists only there has no image and is usually a
-      typo or a renamed service.""")
+      typo or a renamed service. When it is defined in another compose file of the folder
+      (docker-compose.lb.yml, say), which a stack directory alone does not bring in, the finding names
+      the files to give: `--file docker-compose.yml --file docker-compose.lb.yml`, as `rancher up` takes
+      them.""")
 def rancher_only_service(stack: Stack) -> Iterator[Hit]:
+    read = [f.display for f in stack.compose_files]
     for service in stack.services.values():
         if service.compose is None:
             where = " or ".join(f.name for f in stack.compose_files) or "a docker-compose file"
-            yield Hit(service.location, f"service '{service.name}' is not defined in {where}", service.name)
+            elsewhere = stack.defined_elsewhere.get(service.name)
+            if elsewhere is None:
+                yield Hit(service.location, f"service '{service.name}' is not defined in {where}", service.name)
+                continue
+            files = " ".join(f"--file {shlex.quote(path)}" for path in read + [elsewhere])
+            yield Hit(service.location, f"service '{service.name}' is not defined in {where} but in "
+                                        f"{os.path.basename(elsewhere)}, which a stack directory does not bring in",
+                      service.name, f"name the compose files, as `rancher up` takes them: `spin-audit {files}`")
 
 
 def _health_checks(stack: Stack) -> Iterator[tuple[str, Field]]:
@@ -328,5 +342,19 @@ def compose_format_1(stack: Stack) -> Iterator[Hit]:
         if file.format == 1:
             names = [name for name, _ in file.services()]
             listed = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-            yield Hit(Location(file.display, 1), f"{file.name} is compose format 1 (no `version`, services at the "
-                                                 f"top level: {listed or 'none'})")
+            yield Hit(file.start, f"{file.name} is compose format 1 (no `version`, services at the top level: "
+                                  f"{listed or 'none'})")
+
+
+@rule("SPIN114", "duplicate-key", E,
+      title="Key written twice in one mapping",
+      hint="keep one of the two; the audit judged the later one, as PyYAML reads it",
+      help="""A mapping that has the same key twice (two `image:` lines in one service, one service name
+      twice under `services`) is refused by strict YAML readers and silently cut to one value by others,
+      so what Rancher runs is not what the file seems to say. spin-audit reports each repeat, keeps the
+      later value as PyYAML does, and goes on judging the rest of the file.""")
+def duplicate_key(stack: Stack) -> Iterator[Hit]:
+    for yaml_file in [file.doc for file in stack.files] + ([stack.answers] if stack.answers is not None else []):
+        for duplicate in yaml_file.duplicates:
+            yield Hit(duplicate.location, duplicate.message)
+

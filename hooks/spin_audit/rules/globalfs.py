@@ -6,13 +6,19 @@ from collections.abc import Iterator
 
 from spin_audit.facts import FILE_SYSTEM_ROOTS, GLOBAL_MOUNT_CAPABILITIES, HOME_ROOTS, serves_users
 from spin_audit.registry import Hit, Severity, rule
-from spin_audit.stack import Stack
+from spin_audit.stack import Service, Stack
 
 E, W = Severity.ERROR, Severity.WARNING
 
 
 def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root + "/")
+
+
+def _writes_by_design(service: Service) -> bool:
+    """A service that serves no user and exists to write (db, kv, util or db-dump and the like, or a
+    scheduled or one-shot job): its read-write mount is the point, not an oversight."""
+    return not serves_users(service.name) or service.is_job
 
 
 @rule("SPIN301", "global-mount-user", E,
@@ -63,13 +69,14 @@ def global_mount_capability(stack: Stack) -> Iterator[Hit]:
       help="""Public (unauthenticated) services must mount the global file system read-only. Writing is
       allowed only to authenticated services whose writes are traceable to a user, or to private ones.
       The rule is about the services that serve the public: db, kv and util (and their -suffix forms,
-      such as db-dump) serve no user and may write, as NERSC's own dump jobs do. Access comes from
-      `--access` or `access` in .copier-answers.yml.""")
+      such as db-dump) and scheduled or one-shot jobs (`cron.schedule`, `io.rancher.container.start_once`)
+      serve no user and may write, as NERSC's own dump jobs do. Access comes from `--access` or `access`
+      in .copier-answers.yml.""")
 def global_mount_read_write_public(stack: Stack) -> Iterator[Hit]:
     if stack.access != "public":
         return
     for service in stack.services.values():
-        if not serves_users(service.name):
+        if _writes_by_design(service):
             continue
         for mount in service.global_mounts:
             if not mount.read_only:
@@ -79,14 +86,19 @@ def global_mount_read_write_public(stack: Stack) -> Iterator[Hit]:
 
 @rule("SPIN304", "global-mount-read-write-unconfirmed", W,
       title="Global file system mounted read-write; access level unknown",
-      hint="mount it read-only (`:ro`), or confirm with `--access authenticated` or `--access private`",
+      hint="if the service only reads there, append `:ro`; if it writes, say `--access authenticated` or "
+           "`--access private`, and let it write only its own subdirectory, as the collaboration account",
       help="""Only authenticated or private services may write to the global file system. Without
       `--access` or an `access` answer in .copier-answers.yml the audit cannot tell, so it asks you to
-      confirm.""")
+      confirm for each service that serves users. Services that exist to write (db, kv, util and their
+      -suffix forms such as db-dump, and scheduled or one-shot jobs) are not asked: a dump job must write,
+      and is safe when it writes only its own subdirectory as the collaboration account.""")
 def global_mount_read_write_unconfirmed(stack: Stack) -> Iterator[Hit]:
     if stack.access is not None:
         return
     for service in stack.services.values():
+        if _writes_by_design(service):
+            continue
         for mount in service.global_mounts:
             if not mount.read_only:
                 yield Hit(mount.location, f"service '{service.name}' mounts {mount.path} read-write: allowed only "

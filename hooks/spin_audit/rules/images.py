@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from spin_audit.facts import DOCKER_HUB_HOSTS, MOVING_TAG, SPIN_REGISTRIES
+from spin_audit.facts import DOCKER_HUB_HOSTS, MOVING_TAG, NERSC_REGISTRIES
 from spin_audit.interpolation import UNKNOWN, expand
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.stack import Service, Stack
@@ -38,8 +38,8 @@ class ImageRef:
 
     @property
     def moving(self) -> bool:
-        """A tag that is not latest but moves all the same: a bare major version or a channel
-        (8, 17-alpine, alpine: spin_facts.json's moving_tag)."""
+        """A tag that is not latest but moves all the same: a bare major version, a channel or a branch
+        (8, 17-alpine, alpine, beta, nightly, main, 3-latest: spin_facts.json's moving_tag)."""
         return self.digest is None and self.tag not in (None, "latest") and re.fullmatch(MOVING_TAG, self.tag) is not None
 
     @property
@@ -83,15 +83,15 @@ def _pulls_always(service: Service) -> bool:
 @rule("SPIN401", "image-registry", E,
       title="Image from a registry Spin does not allow",
       hint="push the image to registry.spin.nersc.gov/<project>/<image>:<tag>, or use a Docker Hub image",
-      help="""Spin pulls images only from its own registry (registry.spin.nersc.gov, renamed
-      registry.nersc.gov) or from Docker Hub, preferably official images. Any other registry host is
-      refused.""")
+      help=f"""Spin pulls images only from NERSC's registries ({', '.join(NERSC_REGISTRIES)}: Spin's
+      registry.spin.nersc.gov was renamed registry.nersc.gov) or from Docker Hub, preferably official
+      images. Any other registry host is refused.""")
 def image_registry(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         found, ref = _image(service)
         if ref is None or ref.registry is None or not ref.registry_known:
             continue
-        if ref.registry.split(":")[0] not in DOCKER_HUB_HOSTS + SPIN_REGISTRIES:
+        if ref.registry.split(":")[0] not in DOCKER_HUB_HOSTS + NERSC_REGISTRIES:
             yield Hit(found.at(), f"service '{service.name}' pulls from registry {ref.registry}, which Spin does "
                                   "not allow", service.name)
 
@@ -128,8 +128,10 @@ def image_latest(stack: Stack) -> Iterator[Hit]:
 @rule("SPIN406", "image-moving-tag-not-pulled", W,
       title="Image tag that moves, without pull_image: always",
       hint="add label `io.rancher.container.pull_image: always`, or pin the full version (`:8.4.3`)",
-      help="""A tag that names only a major version (`mysql:8`, `postgres:17-alpine`) or a channel
-      (`alpine`) is moved by every release. A Spin node runs whatever it pulled first, so nodes drift apart
+      help="""A tag that names only a major version (`mysql:8`, `postgres:17-alpine`), a channel or a
+      branch (`alpine`, `stable`, `beta`, `edge`, `nightly`, `dev`, `main`) or latest with more to it
+      (`3-latest`, `latest-alpine`) is moved by every release or push; a date or a commit in the tag
+      (`main-3f2a1bc`) pins it. A Spin node runs whatever it pulled first, so nodes drift apart
       and an upgrade brings nothing new: NERSC's recipes pair such tags with the label
       `io.rancher.container.pull_image: always`. (This is how an image changes under a running stack.)""")
 def image_moving_tag_not_pulled(stack: Stack) -> Iterator[Hit]:

@@ -14,10 +14,14 @@ INPUT_ERROR = register(Rule(
 INPUT_TEMPLATE = register(Rule(
     "SPIN002", "input-template", Severity.ERROR,
     "Input is a template, not a stack file",
-    "render the template (the Rancher catalog, or copier for a Jinja template), then audit the result",
-    "A Rancher catalog template (docker-compose.yml.tpl, with Go `{{ }}` actions) or a Jinja template "
-    "only becomes a compose file when it is rendered with its answers; the rules judge that result. "
-    "spin-audit names the template and stops with exit status 2.", kind="any"))
+    "render the template (`helm template NAME CHART | spin-audit -`, the Rancher catalog, or copier for a "
+    "Jinja template), then audit the result",
+    "A Helm chart (a folder with Chart.yaml, any file in it, or a values file), a Rancher catalog template "
+    "(docker-compose.yml.tpl, with Go `{{ }}` actions) or a Jinja template (*.j2, or a file whose keys or "
+    "values are `{{ }}` placeholders) only becomes a stack file or a manifest when it is rendered with its "
+    "values or answers; the rules judge that result, which spin-audit reads from standard input as `-`. "
+    "spin-audit names the template and how to render it in one line and stops with exit status 2.",
+    kind="any"))
 
 SUPPRESSION_WITHOUT_REASON = register(Rule(
     "SPIN901", "suppression-without-reason", Severity.WARNING,

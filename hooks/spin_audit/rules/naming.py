@@ -37,7 +37,7 @@ def service_name(stack: Stack) -> Iterator[Hit]:
 def stack_name(stack: Stack) -> Iterator[Hit]:
     if not stack.compose_files or STACK_NAME.match(stack.name):
         return
-    where = Location(stack.compose_files[0].display, 1)
+    where = stack.compose_files[0].start
     if stack.name_origin == ANSWERS_NAME and stack.answers is not None:
         node = stack.answers.root.get("stack_name")
         if node is not None:

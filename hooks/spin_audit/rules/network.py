@@ -114,6 +114,12 @@ def _outside(span: tuple[int, int], sets: tuple[tuple[int, int], ...]) -> list[i
     return missing
 
 
+def _publishes_proxy_port(spec: PortSpec | None) -> bool:
+    """A host port range that takes in 80 or 443: SPIN501's, and the only finding for that mapping."""
+    host = spec.host_span if spec else None
+    return host is not None and any(host[0] <= p <= host[1] for p in PROXY_PORTS)
+
+
 def _span(span: tuple[int, int]) -> str:
     return str(span[0]) if span[0] == span[1] else f"{span[0]}-{span[1]}"
 
@@ -122,13 +128,13 @@ def _span(span: tuple[int, int]) -> str:
       title="Host port 80 or 443 published",
       hint="remove the mapping; ISG points the reverse proxy at your web service (listening on 8080)",
       help="""All traffic to ports 80 and 443 goes through Spin's central reverse proxy, which terminates
-      TLS and forwards to your web service. A stack never maps host port 80 or 443 itself.""")
+      TLS and forwards to your web service (listening on 8080). A stack never maps host port 80 or 443
+      itself; such a mapping is reported here only, whatever its container port.""")
 def host_port_80_443(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for found, node, spec in _ports(service):
-            host = spec.host_span if spec else None
-            if host and any(host[0] <= p <= host[1] for p in PROXY_PORTS):
-                yield Hit(found.at(node), f"service '{service.name}' publishes host port {_span(host)} "
+            if _publishes_proxy_port(spec):
+                yield Hit(found.at(node), f"service '{service.name}' publishes host port {_span(spec.host_span)} "
                                           f"('{spec.text}'): 80 and 443 belong to the reverse proxy", service.name)
 
 
@@ -142,9 +148,7 @@ def host_port_closed(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for found, node, spec in _ports(service):
             host = spec.host_span if spec else None
-            if host is None:
-                continue
-            if any(host[0] <= p <= host[1] for p in PROXY_PORTS):
+            if host is None or _publishes_proxy_port(spec):
                 continue  # SPIN501
             missing = _outside(host, PUBLIC_PORTS + INTERNAL_PORTS)
             if missing:
@@ -172,12 +176,13 @@ def host_port_random(stack: Stack) -> Iterator[Hit]:
       title="Container listens below port 1024",
       hint="make the service listen above 1024 (e.g. 8080) so NET_BIND_SERVICE can be dropped",
       help="""Binding a port below 1024 inside the container needs NET_BIND_SERVICE. Listen on a high port
-      (web servers on 8080) and map it; then no capability is needed.""")
+      (web servers on 8080) and map it; then no capability is needed. A mapping of host port 80 or 443
+      is SPIN501's alone: removing it is the fix.""")
 def container_port_privileged(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for found, node, spec in _ports(service):
             container = spec.container_span if spec else None
-            if container is not None and container[0] < 1024:
+            if container is not None and container[0] < 1024 and not _publishes_proxy_port(spec):
                 yield Hit(found.at(node), f"service '{service.name}' listens on container port "
                                           f"{_span(container)}, below 1024", service.name)
         exposed = service.get("expose")

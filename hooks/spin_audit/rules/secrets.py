@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 
+from spin_audit.credentials import url_password
 from spin_audit.interpolation import expand
 from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Location, Severity, rule
@@ -17,6 +18,8 @@ SECRET_NAME = re.compile(r"PASSW(?:OR)?D|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVAT
 NOT_A_VALUE_SUFFIXES = ("_FILE", "_PATH", "_DIR")
 FLAG_WORDS = ("yes", "no", "true", "false", "on", "off", "0", "1", "y", "n")
 DEFAULT_MODE = 0o444
+URL_HINT = ("keep the URL in a Rancher secret and read it from /run/secrets/<filename>, or write `${VAR}` in place "
+            "of the password so that it stays out of the file")
 
 
 class SecretUse:
@@ -59,6 +62,22 @@ def _users(stack: Stack) -> dict[str, list[str]]:
     return users
 
 
+def _who_uses(services: list[str]) -> str:
+    """"service 'db' uses" or "services 'db', 'db-dump' use"."""
+    if len(services) == 1:
+        return f"service '{services[0]}' uses"
+    return f"services {', '.join(repr(name) for name in services)} use"
+
+
+def _first_uses(stack: Stack) -> Iterator[SecretUse]:
+    """The first use of each named secret: a secret's name is fixed once for all its users."""
+    seen = set()
+    for use in secret_uses(stack):
+        if use.source and use.source not in seen:
+            seen.add(use.source)
+            yield use
+
+
 def split_secret_name(stack: Stack, source: str) -> tuple[str | None, str] | None:
     """'<service>.<stack>.<file>' -> (service, file); '<stack>.<file>' -> (None, file); else None."""
     middle = f".{stack.name}."
@@ -92,18 +111,23 @@ def _environment(service: Service) -> Iterator[tuple[str, str | None, YNode, Fie
       help="""Environment values end up in the repository, in `rancher export` and in the container's
       inspect output. Keep passwords, tokens and keys in Rancher secrets, mounted at
       /run/secrets/<filename>; official images read `*_FILE` variables such as
-      `POSTGRES_PASSWORD_FILE=/run/secrets/postgres_password`.""")
+      `POSTGRES_PASSWORD_FILE=/run/secrets/postgres_password`. A connection URL with a password in it
+      (`postgresql://user:secret@db/app`, `redis://:pw@kv`) is one too, whatever the variable is called;
+      `${VAR}` in its place is filled in by `rancher up` and not reported.""")
 def secret_in_environment(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         for key, value, node, found in _environment(service):
-            if not SECRET_NAME.search(key) or key.upper().endswith(NOT_A_VALUE_SUFFIXES):
+            if value is None:
                 continue
-            text = expand(value.strip()) if value is not None else None
-            if not text or text.startswith("/run/secrets/") or text.lower() in FLAG_WORDS:
-                continue  # unset, a variable without default, a file path, or a flag
-            what = "a literal default" if "${" in value else "a literal value"
-            yield Hit(found.at(node, key=node.is_scalar and found.node.is_map),
-                      f"service '{service.name}' sets {key} to {what} in `environment`", service.name)
+            where = found.at(node, key=node.is_scalar and found.node.is_map)
+            text = expand(value.strip())
+            if SECRET_NAME.search(key) and not key.upper().endswith(NOT_A_VALUE_SUFFIXES) and text and \
+                    not text.startswith("/run/secrets/") and text.lower() not in FLAG_WORDS:
+                what = "a literal default" if "${" in value else "a literal value"
+                yield Hit(where, f"service '{service.name}' sets {key} to {what} in `environment`", service.name)
+            elif (scheme := url_password(text if text is not None else value)) is not None:  # defaults too
+                yield Hit(where, f"service '{service.name}' sets {key} to a {scheme} URL with a password in "
+                                 "`environment`", service.name, URL_HINT)
 
 
 @rule("SPIN602", "secret-name", W,
@@ -112,18 +136,18 @@ def secret_in_environment(stack: Stack) -> Iterator[Hit]:
       help="""Spin names secrets `<service>.<stack>.<filename>` when one service uses them
       (db.myportal.mysql_password) and `<stack>.<filename>` when several do (myportal.private_key). The
       stack name is `--stack`, `stack_name` in .copier-answers.yml, or the directory name as
-      `rancher up` uses it.""")
+      `rancher up` uses it. A misnamed secret is reported once, at its first use, with every service
+      that uses it.""")
 def secret_name(stack: Stack) -> Iterator[Hit]:
     users = _users(stack)
-    for use in secret_uses(stack):
-        if not use.source:
-            continue
+    for use in _first_uses(stack):
         parts = split_secret_name(stack, use.source)
+        names = users[use.source]
         if parts is None:
-            yield Hit(use.location, f"service '{use.service.name}' uses secret '{use.source}', not named "
-                                    f"<service>.{stack.name}.<filename> or {stack.name}.<filename> "
-                                    f"(stack name from {stack.name_origin})", use.service.name)
-        elif parts[0] is not None and parts[0] not in users.get(use.source, []):
+            yield Hit(use.location, f"{_who_uses(names)} secret '{use.source}', not named "
+                                    f"<service>.{stack.name}.<filename> or {stack.name}.<filename> (stack name "
+                                    f"from {stack.name_origin})", use.service.name)
+        elif parts[0] is not None and parts[0] not in names:
             yield Hit(use.location, f"secret '{use.source}' is named for service '{parts[0]}', which does not "
                                     "use it", use.service.name)
 
@@ -208,12 +232,14 @@ def secret_owner(stack: Stack) -> Iterator[Hit]:
       title="Secret used but not declared",
       hint="declare it under top-level `secrets:` as `<name>: {external: true}` after `rancher secret create`",
       help="""Every secret a service uses must be declared in the top-level `secrets` mapping, normally
-      as `external: true` for a secret created beforehand with `rancher secret create`.""")
+      as `external: true` for a secret created beforehand with `rancher secret create`. An undeclared
+      secret is reported once, at its first use, with every service that uses it.""")
 def secret_undeclared(stack: Stack) -> Iterator[Hit]:
     declared = stack.top_map("secrets")
-    for use in secret_uses(stack):
-        if use.source and use.source not in declared:
-            yield Hit(use.location, f"service '{use.service.name}' uses secret '{use.source}', which is not "
+    users = _users(stack)
+    for use in _first_uses(stack):
+        if use.source not in declared:
+            yield Hit(use.location, f"{_who_uses(users[use.source])} secret '{use.source}', which is not "
                                     "declared under top-level `secrets`", use.service.name)
 
 

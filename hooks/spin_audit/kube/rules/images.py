@@ -32,10 +32,11 @@ def _images(bundle: Bundle) -> List[Tuple[Container, YNode, str, Optional[ImageR
 @kube_rule("SPINK401", "k8s-image-registry", W,
            title="Image from a registry Spin is not known to pull from",
            hint=f"push the image to {REGISTRY}/<project>/<image>:<tag>, or use a Docker Hub or ghcr.io image",
-           help=f"""Spin workloads pull from NERSC's registry ({REGISTRY}, with the pull secret every namespace
-           has), Docker Hub and ghcr.io. {', '.join(RETIRED_REGISTRIES)} was Rancher 1.6's registry. Other
-           registries were not seen on Spin, so this is a warning: check that the image is public or give the
-           pod a pull secret for it.""")
+           help=f"""Spin workloads pull from NERSC's registries ({REGISTRY}, with the pull secret every namespace
+           has, and {', '.join(r for r in PULLABLE_REGISTRIES if r.endswith('.nersc.gov') and r != REGISTRY)}),
+           Docker Hub and ghcr.io. {', '.join(RETIRED_REGISTRIES)} was Rancher 1.6's registry. Other registries
+           were not seen on Spin, so this is a warning: check that the image is public or give the pod a pull
+           secret for it.""")
 def image_registry(bundle: Bundle) -> Iterator[Hit]:
     for container, node, text, ref in _images(bundle):
         if ref is None or ref.registry is None:
@@ -53,20 +54,26 @@ def _policy(container: Container) -> Optional[str]:
     return text_of(container.node.get("imagePullPolicy"))
 
 
+def _runs_stale(container: Container) -> bool:
+    """A floating tag that each node may run from its own stale copy: the policy caches it, and the container
+    is one that serves (an init container that chowns a volume with busybox does the same with any busybox)."""
+    return _policy(container) in CACHING_POLICIES and container.role != "init container"
+
+
 @kube_rule("SPINK402", "k8s-image-floating-not-pulled", E,
            title="`:latest` or untagged image with imagePullPolicy IfNotPresent or Never",
            hint="pin a version tag (`:v1.2.3`); if you must float, set `imagePullPolicy: Always`",
            help="""An image without a tag is `:latest`. With `imagePullPolicy: IfNotPresent` (or `Never`) each
            Spin node runs whatever `:latest` it cached, possibly months old and different from node to node,
            and a rollout does not bring the new image. Kubernetes pulls a floating tag on every start only
-           with `Always` (its default for such tags when no policy is written).""")
+           with `Always` (its default for such tags when no policy is written). An init container's floating
+           image (busybox that prepares a volume) is SPINK403's warning instead: any copy of it does the job.""")
 def image_floating_not_pulled(bundle: Bundle) -> Iterator[Hit]:
     for container, node, text, ref in _images(bundle):
-        policy = _policy(container)
-        if ref is not None and ref.floating and policy in CACHING_POLICIES:
+        if ref is not None and ref.floating and _runs_stale(container):
             what = "has no tag (so it is :latest)" if ref.tag is None else "uses :latest"
             yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} {what} with "
-                                                  f"imagePullPolicy {policy}")
+                                                  f"imagePullPolicy {_policy(container)}")
 
 
 @kube_rule("SPINK403", "k8s-image-floating", W,
@@ -74,12 +81,15 @@ def image_floating_not_pulled(bundle: Bundle) -> Iterator[Hit]:
            hint="use an explicit version tag (`:v1.2.3`) and change it with every release",
            help="""With `imagePullPolicy: Always` (Kubernetes' default for `:latest` and untagged images) a
            floating tag is pulled on every start: each restart may bring a different image, and `kubectl
-           rollout undo` cannot go back to a known version. Prefer explicit version tags.""")
+           rollout undo` cannot go back to a known version. Prefer explicit version tags. Init containers with a
+           floating tag are reported here whatever their pull policy.""")
 def image_floating(bundle: Bundle) -> Iterator[Hit]:
     for container, node, text, ref in _images(bundle):
-        if ref is not None and ref.floating and _policy(container) not in CACHING_POLICIES:
+        if ref is not None and ref.floating and not _runs_stale(container):
             what = "has no tag" if ref.tag is None else "uses :latest"
-            yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} {what}")
+            policy = _policy(container)
+            cached = f" with imagePullPolicy {policy}" if policy in CACHING_POLICIES else ""
+            yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} {what}{cached}")
 
 
 @kube_rule("SPINK406", "k8s-image-moving-tag-not-pulled", W,

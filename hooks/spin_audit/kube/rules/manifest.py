@@ -47,6 +47,16 @@ def not_an_object(bundle: Bundle) -> Iterator[Hit]:
     return _problems(bundle, "not-object")
 
 
+@kube_rule("SPINK105", "k8s-duplicate-key", E,
+           title="Key written twice in one mapping",
+           hint="keep one of the two; the audit judged the later one, as PyYAML reads it",
+           help="""kubectl refuses a document in which one mapping has the same key twice (`yaml: key "image"
+           already set in map`). spin-audit reports each repeat where it is written, keeps the later value, and
+           goes on judging the rest of the document and the file's other documents.""")
+def duplicate_key(bundle: Bundle) -> Iterator[Hit]:
+    return _problems(bundle, "duplicate")
+
+
 @kube_rule("SPINK104", "k8s-pod-without-containers", E,
            title="Workload without containers",
            hint="give the pod template a `containers:` list with at least one container",

@@ -13,7 +13,7 @@ from spin_audit.kube.facts import (
     STORAGE_CLASS,
     UNMOUNTABLE_ROOTS,
 )
-from spin_audit.kube.model import Bundle, integer, text_of, under
+from spin_audit.kube.model import Bundle, KubeObject, entrances, integer, text_of, under
 from spin_audit.facts import serves_users
 from spin_audit.kube.rules.common import kube_rule
 from spin_audit.registry import Hit, Severity
@@ -94,19 +94,32 @@ def _read_write_global_mounts(bundle: Bundle):
                 yield container, mount
 
 
+def _writes_by_design(obj: KubeObject) -> bool:
+    """A CronJob or Job, or a workload named db, kv or util (db-dump and the like): it serves no user and exists
+    to write, as NERSC's dump jobs do."""
+    return obj.kind in ("CronJob", "Job") or not serves_users(obj.name or "")
+
+
 @kube_rule("SPINK305", "k8s-global-mount-read-write", INFO,
-           title="Global file system mounted read-write; who can reach the stack is unknown",
-           hint="add `readOnly: true` to the volumeMount unless the container writes there, or say "
-                "`--access authenticated` or `--access private`",
+           title="Workload that serves users mounts the global file system read-write; who can reach it is unknown",
+           hint="add `readOnly: true` to the volumeMount unless the container writes there; if it does, let it "
+                "write only its own subdirectory, as the collaboration account, and say `--access authenticated` "
+                "or `--access private`",
            help="""NERSC asks for global file system mounts to be read-only wherever the service only reads,
-           and always for a public stack: a read-write mount lets a compromised or buggy service change
-           project data. Whether a container writes cannot be told from the manifest, and who can reach
-           the stack is known only from `--access` or the `access` answer of a rancher2 stack's
-           .copier-answers.yml; without either this is only worth a look.""")
+           and always for a public stack: a read-write mount lets a compromised or buggy service change project
+           data. The finding is for workloads that users reach (a Service an Ingress routes to, or a LoadBalancer
+           or NodePort Service, that selects the pod) when who can reach the stack is unknown, from neither
+           `--access` nor the `access` answer of a rancher2 stack's .copier-answers.yml. Jobs, CronJobs and
+           workloads named db, kv or util write by design, and a shell or worker that no Service exposes is
+           not asked: there a read-write mount is what the workload is for.""")
 def global_mount_read_write(bundle: Bundle) -> Iterator[Hit]:
+    served = entrances(bundle)
     for container, mount in _read_write_global_mounts(bundle):
-        if container.pod.obj.access is None:
-            yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write")
+        obj = container.pod.obj
+        via = served.get(id(container.pod))
+        if obj.access is None and via is not None and not _writes_by_design(obj):
+            yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write and serves users "
+                                      f"through {via}")
 
 
 @kube_rule("SPINK311", "k8s-global-mount-read-write-public", W,
@@ -121,9 +134,7 @@ def global_mount_read_write(bundle: Bundle) -> Iterator[Hit]:
 def global_mount_read_write_public(bundle: Bundle) -> Iterator[Hit]:
     for container, mount in _read_write_global_mounts(bundle):
         obj = container.pod.obj
-        if obj.kind in ("CronJob", "Job") or not serves_users(obj.name or ""):
-            continue
-        if obj.access == "public":
+        if obj.access == "public" and not _writes_by_design(obj):
             yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write on a public "
                                       f"stack (access from {obj.access_origin})")
 
