@@ -41,7 +41,8 @@ def chart_of(path: str) -> str | None:
 
 
 def is_values_name(name: str) -> bool:
-    return VALUES_NAME.fullmatch(name) is not None
+    """values.yaml and its kin; a compose file's name (docker-compose.values.yml) says what it is."""
+    return VALUES_NAME.fullmatch(name) is not None and "compose" not in name.lower()
 
 
 def chart_reason(chart: str, path: str | None = None) -> str:

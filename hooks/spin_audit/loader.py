@@ -354,7 +354,12 @@ class _Builder:
             if node.tag != SEQ_TAG:
                 raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
             return YNode([self.build(item, None, depth + 1) for item in node.value], self.shown, node, key)
-        return YNode(self.scalar(node), self.shown, node, key)
+        value = self.scalar(node)
+        if isinstance(value, str) and not node.style and "{" in value:
+            action = re.search(TEMPLATE_ACTION, value)  # unquoted `{{ x }}` in a value: a template's placeholder
+            if action:
+                raise _template_error(self.shown, action.group(0), node.start_mark.line + 1)
+        return YNode(value, self.shown, node, key)
 
     def scalar(self, node: Node) -> Any:
         if node.tag == STR_TAG:
@@ -383,9 +388,8 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 raise self.fail(key_node, "a mapping key must be a plain value, not a list or mapping")
             key = self.scalar(key_node)
-            if isinstance(key, str) and "{" in key and re.search(TEMPLATE_ACTION, key):
-                line = key_node.start_mark.line + 1
-                raise TemplateError(self.shown, template_reason(f"a template (key {key!r})"), line)
+            if isinstance(key, str) and "{" in key and re.search(TEMPLATE_ACTION, key):  # quoted or not
+                raise _template_error(self.shown, key, key_node.start_mark.line + 1, "key ")
             try:
                 ident = (type(key).__name__, key)
                 first = seen.get(ident)
@@ -483,10 +487,13 @@ def _as_template(source: SourceFile) -> TemplateError | None:
     match = re.search(TEMPLATE_SYNTAX, source.text, re.MULTILINE)
     if match is None:
         return None
-    action = match.group(1)
-    kind = "a Go template" if re.match(GO_ACTION, action) else "a template"
-    line = source.text.count("\n", 0, match.start(1)) + 1
-    return TemplateError(source.display, template_reason(f"{kind} ({action[:40]!r})"), line)
+    return _template_error(source.display, match.group(1), source.text.count("\n", 0, match.start(1)) + 1)
+
+
+def _template_error(shown: str, written: str, line: int, what: str = "") -> TemplateError:
+    """A template named by what gave it away: `written`, a placeholder (or the `what` that holds one)."""
+    kind = "a Go template" if re.search(GO_ACTION, written) else "a template"
+    return TemplateError(shown, template_reason(f"{kind} ({what}{written[:40]!r})"), line)
 
 
 def _yaml_error(source: SourceFile, exc: yaml.YAMLError, byte_offsets: bool) -> InputError:
