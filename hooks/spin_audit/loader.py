@@ -61,6 +61,10 @@ class InputError(Exception):
         self.column = column
 
 
+class RefusedError(InputError):
+    """Input beyond the audit's limits (aliases, nodes, depth): refused whole, never read in parts."""
+
+
 class TemplateError(InputError):
     """A template of a stack file or manifest, which the audit cannot judge before it is rendered."""
 
@@ -259,13 +263,16 @@ class YamlFile:
 
 
 class YamlStream:
-    """Every document of a YAML stream (None for an empty one) and the keys written twice in them."""
+    """Every document of a YAML stream (None for an empty one), the keys written twice in them, and why the
+    documents that could not be read were not (when read document by document)."""
 
-    __slots__ = ("documents", "duplicates")
+    __slots__ = ("documents", "duplicates", "errors")
 
-    def __init__(self, documents: list[YNode | None], duplicates: list[Duplicate]):
+    def __init__(self, documents: list[YNode | None], duplicates: list[Duplicate],
+                 errors: list[InputError] | None = None):
         self.documents = documents
         self.duplicates = duplicates
+        self.errors = errors or []
 
 
 class _Limit(Exception):
@@ -343,9 +350,10 @@ class _Builder:
     def build(self, node: Node, key: Node | None = None, depth: int = 0) -> YNode:
         self.count += 1
         if self.count > MAX_NODES:
-            raise InputError(self.shown, f"aliases expand to more than {MAX_NODES} YAML nodes")
+            raise RefusedError(self.shown, f"aliases expand to more than {MAX_NODES} YAML nodes")
         if depth > MAX_DEPTH:
-            raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels (or a recursive alias)")
+            raise RefusedError(self.shown, f"nested deeper than {MAX_DEPTH} levels (or a recursive alias)",
+                               node.start_mark.line + 1)
         if isinstance(node, MappingNode):
             if node.tag != MAP_TAG:
                 raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
@@ -434,7 +442,7 @@ def _compose(source: SourceFile, loader: type | None, documents: bool) -> list[N
             nodes.append(events.get_node())
         return nodes
     except _Limit as exc:
-        raise InputError(source.display, f"refused: {exc}") from None
+        raise RefusedError(source.display, f"refused: {exc}") from None
     except yaml.YAMLError as exc:
         raise _yaml_error(source, exc, loader is not PythonLoader) from None
     finally:
@@ -468,18 +476,48 @@ def parse_yaml(source: SourceFile, loader: type | None = None) -> YamlFile:
     return YamlFile(source, root, duplicates)
 
 
-def parse_yaml_documents(source: SourceFile, loader: type | None = None) -> YamlStream:
+def parse_yaml_documents(source: SourceFile, loader: type | None = None, recover: bool = False) -> YamlStream:
     """Every document of a stream (`---`), in order, None for an empty one; the limits hold for the
-    whole file. For Kubernetes manifests, which may hold several objects."""
+    whole file. For Kubernetes manifests, which may hold several objects.
+
+    With `recover`, a stream that is not YAML as a whole (but no template, and within the limits) is read
+    document by document: the broken ones are the stream's `errors`, and the others are read."""
     try:
         nodes = _compose(source, loader, True)
         builder = _Builder(source.display)
         documents = [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]
-    except TemplateError:
+    except (TemplateError, RefusedError):
         raise
     except InputError as exc:
-        raise _as_template(source) or exc from None
+        template = _as_template(source)
+        if template is not None:
+            raise template from None
+        if not recover:
+            raise
+        return _documents_apart(source, loader)
     return YamlStream(documents, builder.duplicates)
+
+
+DOCUMENT_START = r"^---(?=[ \t\r\n]|$)"
+
+
+def _documents_apart(source: SourceFile, loader: type | None) -> YamlStream:
+    """Each document of the stream parsed on its own (its lines kept), with one budget of nodes for all."""
+    text = source.text
+    bounds = sorted({0, *(match.start() for match in re.finditer(DOCUMENT_START, text, re.MULTILINE)), len(text)})
+    builder = _Builder(source.display)
+    documents: list[YNode | None] = []
+    errors: list[InputError] = []
+    for begin, end in zip(bounds, bounds[1:]):
+        padded = "\n" * text.count("\n", 0, begin) + text[begin:end]  # lines numbered as in the whole file
+        try:
+            nodes = _compose(SourceFile(source.path, source.display, padded), loader, True)
+            documents += [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]
+        except RefusedError:
+            raise
+        except InputError as exc:
+            errors.append(exc)
+    return YamlStream(documents, builder.duplicates, errors)
 
 
 def _as_template(source: SourceFile) -> TemplateError | None:

@@ -152,6 +152,32 @@ def test_a_duplicate_key_in_a_manifest_leaves_the_rest_of_it_and_the_other_docum
     assert "kubectl refuses the document" in next(f["message"] for f in result.findings if f["rule"] == "SPINK105")
 
 
+def test_a_broken_document_leaves_the_files_other_documents_judged(cli, tmp_path):
+    broken = variant(D, "  name: web\n", "  name:web\n  labels: {a: b}\n")  # `name:web` is no key
+    second = variant(D, "privileged: false", "privileged: true").replace("name: web\n  namespace", "name: api\n"
+                                                                                             "  namespace")
+    root = write_files(tmp_path, {"m.yaml": broken + "---\n" + second + "---\n" + "kind: [\n"})
+    result = cli("--format", "json", root / "m.yaml")
+    at = [(f["line"], f["rule"]) for f in result.findings]
+    offset = broken.count("\n") + 1
+    assert at == [(5, "SPINK101"), (offset + line_of(second, "privileged: true"), "SPINK203"),
+                  (offset + second.count("\n") + 3, "SPINK101")], at  # where `kind: [` runs out
+
+
+def test_a_broken_yaml_file_that_is_no_manifest_is_still_left_alone(cli, tmp_path):
+    root = write_files(tmp_path, {"m.yaml": D, "notes.yaml": "a: 1\n---\nb: [\n"})
+    assert cli("--format", "json", "--fail-on", "info", root).findings == []
+
+
+def test_limits_hold_for_the_whole_file_even_when_one_document_is_broken(cli, tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [" + ", ".join([f"*{p}"] * 10) + "]\n" for p, c in zip("abcde", "bcdef"))
+    root = write_files(tmp_path, {"m.yaml": "kind: [\n---\n" + ("apiVersion: v1\nkind: ConfigMap\n" + bomb + "---\n") * 3})
+    result = cli("--format", "json", root / "m.yaml")
+    assert [(f["rule"], f["message"]) for f in result.findings] == [
+        ("SPINK101", "aliases expand to more than 100000 YAML nodes")]
+
+
 # --- extension fields and empty rancher-compose entries ---------------------------------------------
 
 EXTENDED = """\

@@ -85,6 +85,7 @@ class _File:
     source: SourceFile
     documents: List[Optional[YNode]] = field(default_factory=list)
     duplicates: List[Duplicate] = field(default_factory=list)
+    broken: bool = False  # some of its documents could not be read (reported by SPINK101)
     explicit: bool = False  # named on the command line or listed by a kustomization
     patch: bool = False
 
@@ -165,7 +166,7 @@ class _Reader:
         """Parse a file's text into its documents (standard input comes here already read)."""
         entry = _File(path, source, explicit=explicit, patch=patch)
         try:
-            stream = parse_yaml_documents(source)
+            stream = parse_yaml_documents(source, recover=True)
         except TemplateError as exc:
             self.template(path, exc.reason, exc.line or 1)
             return
@@ -173,7 +174,11 @@ class _Reader:
             if explicit or patch or looks_like_manifest(path):
                 self.unreadable(exc)
             return
-        entry.documents, entry.duplicates = stream.documents, stream.duplicates
+        if stream.errors and not (explicit or patch or looks_like_manifest(path)):
+            return  # a broken YAML file that is no manifest: not ours to judge
+        for error in stream.errors:  # one broken document: the file's other documents are still judged
+            self.unreadable(error)
+        entry.documents, entry.duplicates, entry.broken = stream.documents, stream.duplicates, bool(stream.errors)
         self.files[path] = entry
 
     # ---- kustomizations
@@ -343,7 +348,7 @@ class _Reader:
             if not found and not (entry.explicit or entry.patch):
                 del self.problems[before:]  # a YAML file that is no manifest: not ours to judge
                 continue
-            if not documents and entry.explicit:
+            if not documents and entry.explicit and not entry.broken:
                 self.problems.append(Problem("not-object", Location(entry.source.display, 1),
                                              "the file holds no Kubernetes object"))
             folder = os.path.dirname(path)  # "" for standard input, which belongs to no stack

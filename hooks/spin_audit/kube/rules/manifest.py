@@ -20,8 +20,9 @@ def _problems(bundle: Bundle, what: str) -> Iterator[Hit]:
            title="Manifest cannot be read or is not valid YAML",
            hint="fix the file at the line shown; `kubectl apply` refuses the whole file",
            help="""A manifest must be UTF-8 YAML that kubectl can parse. The audit reports where parsing
-           stopped; nothing in the file is judged until it parses. A folder's YAML files count as manifests
-           when they have a top-level `apiVersion:` or `kind:`.""")
+           stopped in each document (between `---` lines) that does not parse, and judges the file's other
+           documents. A folder's YAML files count as manifests when they have a top-level `apiVersion:` or
+           `kind:`.""")
 def manifest_unreadable(bundle: Bundle) -> Iterator[Hit]:
     return _problems(bundle, "unreadable")
 
