@@ -300,6 +300,21 @@ class Service:
                 result[name.strip()] = expand(value) if eq else None
         return result
 
+    def environment(self) -> Iterator[tuple[str, str | None, YNode, Field]]:
+        """(name, value or None when unset, its node, the `environment` field) of each variable, from the
+        mapping or the `NAME=value` list."""
+        found = self.get("environment")
+        if found is None:
+            return
+        for key, node in found.node.items():
+            value = node.value
+            yield str(key), (None if value is None or isinstance(value, (dict, list)) else str(value)), node, found
+        for node in found.node.seq():
+            text = node.text()
+            if text is not None:
+                key, eq, value = text.partition("=")
+                yield key.strip(), (value if eq else None), node, found
+
     @property
     def is_job(self) -> bool:
         """A scheduled or one-shot job (Rancher's `cron.schedule` or `io.rancher.container.start_once`)."""

@@ -260,6 +260,38 @@ def test_one_port_mapping_is_one_finding(audit_json, make_stack, port, rules):
     assert [f["rule"] for f in findings] == rules
 
 
+PROXIED = """\
+version: '2'
+services:
+  web-tls:
+    image: registry.nersc.gov/m9999/tls-proxy:2.1.0
+    cap_drop: [ALL]
+    cap_add: [NET_BIND_SERVICE]
+    environment:
+      UPSTREAM: web-app:80
+      CACHE_URL: redis://kv:6379/0
+  web-app:
+    image: nginx:1.27.3
+    cap_drop: [ALL]
+  kv:
+    image: redis:7.2.5
+    cap_drop: [ALL]
+"""
+
+
+def test_a_port_below_1024_that_a_neighbour_reaches_is_found_where_it_is_written(audit_json, make_stack):
+    findings = audit_json(make_stack({DC: PROXIED})).findings
+    assert [(f["rule"], f["line"], f["service"], f["message"]) for f in findings] == [
+        ("SPIN504", 8, "web-app", "service 'web-app' listens on container port 80 (service 'web-tls' reaches it at "
+                                  "web-app:80), below 1024")]
+    exposed = PROXIED.replace("  web-app:\n    image: nginx:1.27.3\n",
+                              "  web-app:\n    image: nginx:1.27.3\n    expose: ['80']\n")
+    findings = audit_json(make_stack({DC: exposed}, "exposed")).findings
+    assert [(f["rule"], f["line"]) for f in findings] == [("SPIN504", 12)], "one finding, where `expose` says it"
+    high = PROXIED.replace("web-app:80", "web-app:8080")
+    assert audit_json(make_stack({DC: high}, "high")).findings == []
+
+
 # --- where findings point, and what their hints say ------------------------------------------------
 
 def test_a_service_defined_in_an_overlay_tells_which_files_to_name(cli, make_stack):

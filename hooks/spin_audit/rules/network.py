@@ -172,16 +172,36 @@ def host_port_random(stack: Stack) -> Iterator[Hit]:
                                           f"{container} on a random host port", service.name)
 
 
+def _reached_ports(stack: Stack) -> Iterator[tuple[str, int, Service, YNode, Field]]:
+    """(service, port, the service whose environment names it, the entry, its field) for each `name:port` of
+    another service in an environment value (`PROXY: web-app:80`, `DB_URL: postgres://db:5432/x`): the port
+    that service listens on inside the stack, as its neighbours reach it."""
+    names = "|".join(re.escape(name) for name in sorted(stack.services, key=len, reverse=True))
+    if not names:
+        return
+    reference = re.compile(rf"(?:^|[\s,;=/@])({names}):(\d{{1,5}})(?![\d.])")
+    for service in stack.services.values():
+        for _, value, node, found in service.environment():
+            text = expand(value) if value is not None else None
+            for match in reference.finditer(text or ""):
+                yield match.group(1), int(match.group(2)), service, node, found
+
+
 @rule("SPIN504", "container-port-privileged", W,
       title="Container listens below port 1024",
       hint="make the service listen above 1024 (e.g. 8080) so NET_BIND_SERVICE can be dropped",
       help="""Binding a port below 1024 inside the container needs NET_BIND_SERVICE. Listen on a high port
-      (web servers on 8080) and map it; then no capability is needed. A mapping of host port 80 or 443
-      is SPIN501's alone: removing it is the fix.""")
+      (web servers on 8080) and map it; then no capability is needed. The container port is read from
+      `ports` and `expose`, and from another service's environment that reaches it (`PROXY: web-app:80`)
+      when neither names it. A mapping of host port 80 or 443 is SPIN501's alone: removing it is the fix.""")
 def container_port_privileged(stack: Stack) -> Iterator[Hit]:
+    written: dict[str, set[int]] = {}  # container ports each service names in `ports` or `expose`
     for service in stack.services.values():
+        mine = written.setdefault(service.name, set())
         for found, node, spec in _ports(service):
             container = spec.container_span if spec else None
+            if container is not None:
+                mine.update(range(container[0], min(container[1], 1023) + 1))
             if container is not None and container[0] < 1024 and not _publishes_proxy_port(spec):
                 yield Hit(found.at(node), f"service '{service.name}' listens on container port "
                                           f"{_span(container)}, below 1024", service.name)
@@ -189,9 +209,16 @@ def container_port_privileged(stack: Stack) -> Iterator[Hit]:
         for node in exposed.node.seq() if exposed else []:
             text = expand(str(node.value)) if isinstance(node.value, (str, int)) else None
             span = _range(text) if text is not None else None
+            if span is not None:
+                mine.update(range(span[0], min(span[1], 1023) + 1))
             if span is not None and span[0] < 1024:
                 yield Hit(exposed.at(node), f"service '{service.name}' exposes container port {_span(span)}, "
                                             "below 1024", service.name)
+    for name, port, neighbour, node, found in _reached_ports(stack):
+        if 1 <= port < 1024 and port not in written.get(name, ()):
+            written[name].add(port)  # one finding per service and port
+            yield Hit(found.at(node), f"service '{name}' listens on container port {port} (service "
+                                      f"'{neighbour.name}' reaches it at {name}:{port}), below 1024", name)
 
 
 @rule("SPIN505", "host-port-internal-on-public", INFO,

@@ -91,20 +91,6 @@ def split_secret_name(stack: Stack, source: str) -> tuple[str | None, str] | Non
     return None
 
 
-def _environment(service: Service) -> Iterator[tuple[str, str | None, YNode, Field]]:
-    found = service.get("environment")
-    if found is None:
-        return
-    for key, node in found.node.items():
-        value = node.value
-        yield str(key), (None if value is None or isinstance(value, (dict, list)) else str(value)), node, found
-    for node in found.node.seq():
-        text = node.text()
-        if text is not None:
-            key, eq, value = text.partition("=")
-            yield key.strip(), (value if eq else None), node, found
-
-
 @rule("SPIN601", "secret-in-environment", E,
       title="Secret value written in `environment`",
       hint="store it as a Rancher secret and point the *_FILE variable at /run/secrets/<filename>",
@@ -116,7 +102,7 @@ def _environment(service: Service) -> Iterator[tuple[str, str | None, YNode, Fie
       `${VAR}` in its place is filled in by `rancher up` and not reported.""")
 def secret_in_environment(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
-        for key, value, node, found in _environment(service):
+        for key, value, node, found in service.environment():
             if value is None:
                 continue
             where = found.at(node, key=node.is_scalar and found.node.is_map)
@@ -183,9 +169,12 @@ def _mode(node: YNode | None) -> int | None:
 
 @rule("SPIN604", "secret-mode", W,
       title="Secret readable beyond its owner",
-      hint="set `mode: '0400'` (quoted)",
-      help="""Secret files should be readable by their owner only: mode '0400'. Without `mode` Rancher
-      uses 0444, readable by every user in the container.""")
+      hint="set `mode: '0400'` (quoted) and `uid` to the user that reads it: the service's `user:`, or the user "
+           "its image drops to (postgres: '70' on alpine, '999' on debian)",
+      help="""Secret files should be readable by their owner only: mode '0400', owned by the user the
+      service reads them as. Without `mode` Rancher uses 0444, readable by every user in the container.
+      An image that starts as root and drops to its own user (postgres, mysql) reads its password file
+      as that user: a root-owned 0400 file would be unreadable, so give the secret that user's uid.""")
 def secret_mode(stack: Stack) -> Iterator[Hit]:
     for use in secret_uses(stack):
         node = use.part("mode")
