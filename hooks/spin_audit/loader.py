@@ -517,7 +517,51 @@ def _documents_apart(source: SourceFile, loader: type | None) -> YamlStream:
             raise
         except InputError as exc:
             errors.append(exc)
+            documents += _read_mended(source, padded, exc, loader, builder, MAX_MENDS)
     return YamlStream(documents, builder.duplicates, errors)
+
+
+MAX_MENDS = 3  # slips mended, one after another, in one broken document before it is given up
+# `name:web`, `- image:nginx:1.27`: a key whose value lacks the space YAML needs after the colon.
+KEY_WITHOUT_SPACE = r"^([ \t]*(?:-[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*:)(?=[^\s:/\[\]{},'\"#&*!|>%@`])"
+# A manifest's first top-level line: text above it that is not YAML (a note to self) is no part of it.
+MANIFEST_START = r"^(?:apiVersion|kind)[ \t]*:"
+
+
+def _mended(text: str, line: int) -> Iterator[str]:
+    """The text with one slip near `line` mended, each way in turn (line numbers kept): the space after a
+    key's colon on that line or the two above it, or prose above the manifest's first line blanked."""
+    lines = text.split("\n")
+    for index in range(min(line, len(lines)) - 1, max(line - 4, -1), -1):
+        fixed = re.sub(KEY_WITHOUT_SPACE, r"\1 ", lines[index], count=1)
+        if fixed != lines[index]:
+            yield "\n".join(lines[:index] + [fixed] + lines[index + 1:])
+    start = re.search(MANIFEST_START, text, re.MULTILINE)
+    if start is not None:
+        above = text[:start.start()].split("\n")
+        kept = [row if not row.strip() or row.lstrip().startswith(("#", "---")) else "" for row in above]
+        if kept != above:
+            yield "\n".join(kept) + text[start.start():]
+
+
+def _read_mended(source: SourceFile, text: str, error: InputError, loader: type | None, builder: _Builder,
+                 rounds: int) -> list[YNode | None]:
+    """A broken document read as its author evidently meant it, its slips mended (the error is reported all the
+    same, and the rest of it judged), or nothing when no mending within `rounds` makes it YAML."""
+    if rounds == 0 or not error.line:
+        return []
+    for candidate in _mended(text, error.line):
+        try:
+            nodes = _compose(SourceFile(source.path, source.display, candidate), loader, True)
+            return [None if node.tag == NULL_TAG else builder.build(node) for node in nodes]
+        except RefusedError:
+            raise
+        except InputError as later:
+            if later.line > error.line:  # the slip is mended and the next one is further down
+                found = _read_mended(source, candidate, later, loader, builder, rounds - 1)
+                if found:
+                    return found
+    return []
 
 
 def _as_template(source: SourceFile) -> TemplateError | None:

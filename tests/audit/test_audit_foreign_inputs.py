@@ -164,6 +164,26 @@ def test_a_broken_document_leaves_the_files_other_documents_judged(cli, tmp_path
                   (offset + second.count("\n") + 3, "SPINK101")], at  # where `kind: [` runs out
 
 
+@pytest.mark.parametrize("slip, line", [
+    (("  name: web\n", "  name:web\n"), 5),  # YAML stops on the line after the slip
+    (("        - name: web\n          image: registry", "        - name:web\n          image: registry"), 20),
+    (("apiVersion: apps/v1\n", "THIS IS WRONG, FIX IT BEFORE APPLYING\n\napiVersion: apps/v1\n"), 3),
+], ids=["key-without-space", "list-item-without-space", "note-above"])
+def test_a_plain_slip_is_reported_and_the_document_read_as_meant(cli, tmp_path, slip, line):
+    broken = variant(variant(D, *slip), "privileged: false", "privileged: true")
+    root = write_files(tmp_path, {"m.yaml": broken})
+    result = cli("--format", "json", root / "m.yaml")
+    assert [(f["rule"], f["line"]) for f in result.findings] == [
+        ("SPINK101", line), ("SPINK203", line_of(broken, "privileged: true"))], result.findings
+
+
+def test_mending_stops_where_the_meaning_is_not_plain(cli, tmp_path):
+    broken = variant(D, "      containers:\n        - name: web\n",
+                     "      containers:\n      command: [sleep, '60']\n        - name: web\n")
+    root = write_files(tmp_path, {"m.yaml": variant(broken, "privileged: false", "privileged: true")})
+    assert cli("--format", "json", root / "m.yaml").rules == ["SPINK101"]
+
+
 def test_a_broken_yaml_file_that_is_no_manifest_is_still_left_alone(cli, tmp_path):
     root = write_files(tmp_path, {"m.yaml": D, "notes.yaml": "a: 1\n---\nb: [\n"})
     assert cli("--format", "json", "--fail-on", "info", root).findings == []

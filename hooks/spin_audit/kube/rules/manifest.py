@@ -21,8 +21,9 @@ def _problems(bundle: Bundle, what: str) -> Iterator[Hit]:
            hint="fix the file at the line shown; `kubectl apply` refuses the whole file",
            help="""A manifest must be UTF-8 YAML that kubectl can parse. The audit reports where parsing
            stopped in each document (between `---` lines) that does not parse, and judges the file's other
-           documents. A folder's YAML files count as manifests when they have a top-level `apiVersion:` or
-           `kind:`.""")
+           documents; where the slip is plain (`name:web` without its space, a note above `apiVersion`), it
+           judges the broken document too, as its author meant it. A folder's YAML files count as manifests
+           when they have a top-level `apiVersion:` or `kind:`.""")
 def manifest_unreadable(bundle: Bundle) -> Iterator[Hit]:
     return _problems(bundle, "unreadable")
 
