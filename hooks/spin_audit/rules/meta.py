@@ -13,7 +13,7 @@ INPUT_ERROR = register(Rule(
 
 INPUT_TEMPLATE = register(Rule(
     "SPIN002", "input-template", Severity.ERROR,
-    "Input is a template, not a stack file",
+    "Input is a template (a Helm chart, a catalog or Jinja template), not a stack file or manifest",
     "render the template (`helm template NAME CHART | spin-audit -`, the Rancher catalog, or copier for a "
     "Jinja template), then audit the result",
     "A Helm chart (a folder with Chart.yaml, any file in it, or a values file), a Rancher catalog template "
