@@ -90,10 +90,10 @@ def _template_in(directory: str) -> str | None:
 def input_kind(path: str) -> str:
     """What an existing PATH is; InputError for a directory that holds no stack."""
     if os.path.isdir(path):
+        if first_existing(path, COMPOSE_NAMES):
+            return STACK_DIRECTORY  # a stack that also keeps a chart is audited as the stack
         if chart_file(path):
             return TEMPLATE
-        if first_existing(path, COMPOSE_NAMES):
-            return STACK_DIRECTORY
         if _kubernetes(path):
             return KUBERNETES
         template = _template_in(path)
@@ -101,7 +101,8 @@ def input_kind(path: str) -> str:
             raise template_error(template)
         raise InputError(display_path(path), "no docker-compose.yml and no Kubernetes manifest in this directory")
     name = os.path.basename(path)
-    if _renders_a_compose_file(name) or (name.lower().endswith(YAML_SUFFIXES + (".tpl",)) and helm_template(path)):
+    if _renders_a_compose_file(name) or (name.lower().endswith(YAML_SUFFIXES + (".tpl",)) and
+                                         name not in COMPOSE_NAMES + RANCHER_NAMES and helm_template(path)):
         return TEMPLATE
     if is_dockerfile_name(name):
         return DOCKERFILE

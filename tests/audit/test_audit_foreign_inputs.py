@@ -79,6 +79,16 @@ def test_names_that_only_look_like_values_are_read_as_compose(cli, tmp_path, nam
     assert result.code in (0, 1) and "SPIN002" not in result.out
 
 
+def test_a_compose_stack_that_also_keeps_a_chart_is_audited_as_the_stack(cli, tmp_path):
+    root = write_files(tmp_path / "portal", {"Chart.yaml": CHART["portal/Chart.yaml"],
+                                             DC: CLEAN_COMPOSE.replace(":1.27.3", ""),
+                                             RC: "version: '2'\nservices:\n  web:\n    scale: 1\n"})
+    for named in (root, root / DC, root / RC):
+        result = cli("--format", "json", named)
+        assert (result.code, result.rules) == (1, ["SPIN402"]), named
+    _declined(cli(root / "Chart.yaml"), "Chart.yaml")
+
+
 def test_a_chart_beside_manifests_is_named_once_and_the_manifests_judged(cli, tmp_path):
     root = write_files(tmp_path, {**CHART, "manifests/web.yaml": variant(D, "privileged: false", "privileged: true")})
     result = cli("--format", "json", "--fail-on", "info", root)

@@ -293,6 +293,16 @@ def test_a_chain_of_merges_is_refused_for_its_depth() -> None:
 
 
 @pytest.mark.parametrize("text, reason", [
+    ("- version: '2'\n- services: {}\n", "docker-compose.yml: top level is a list, expected a mapping of keys"),
+    ("just a string\n", "docker-compose.yml: top level is a single value, expected a mapping of keys"),
+    ("# nothing here\n", "docker-compose.yml: empty file (no YAML document)"),
+    ("  \n\n", "docker-compose.yml: empty file"),
+])
+def test_a_file_that_is_no_mapping_says_what_it_is(text: str, reason: str) -> None:
+    assert _parses(text) == reason
+
+
+@pytest.mark.parametrize("text, reason", [
     ("version: '2'\nport: !!int eighty\n",
      "docker-compose.yml: line 2: cannot read value: invalid literal for int() with base 10: 'eighty'"),
     ("version: '2'\nservices: [a, b\n", "docker-compose.yml: line 3, column 1: invalid YAML: "),
