@@ -39,14 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "Rancher 2) against Spin's rules before Spin refuses them.",
         epilog="Suppress one finding with a comment on its line (or the line above): "
                "`# spin-audit: ignore[SPIN201] reason`. Exit status: 0 clean, 1 findings at or above "
-               "--fail-on, 2 unreadable input (one line on stderr; with --format json or sarif, also a document "
-               "whose one finding names it).",
+               "--fail-on, 2 unreadable input or a template (one line on stderr; with --format json or sarif, also a "
+               "document whose one finding names it).",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="stack directory, or a file in it (docker-compose.yml, rancher-compose.yml, "
                              "a Dockerfile, .copier-answers.yml); a compose file of another name is merged over "
                              "the docker-compose.yml beside it; or Kubernetes manifests: a file, a folder of "
-                             "them, a rancher2 stack; default: . (unless --file is given)")
+                             "them, a rancher2 stack; - for standard input (`helm template NAME CHART | spin-audit "
+                             "-`); default: . (unless --file is given)")
     parser.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
                         help="a compose file of one stack, repeatable, merged in the order given as "
                              "`rancher up --file A --file B` merges them")

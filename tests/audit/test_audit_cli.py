@@ -230,8 +230,8 @@ def test_help_says_what_a_path_can_be(monkeypatch) -> None:
     shown = _help(monkeypatch)
     assert "PATH stack directory, or a file in it (docker-compose.yml, rancher-compose.yml, a Dockerfile, " \
            ".copier-answers.yml); a compose file of another name is merged over the docker-compose.yml beside " \
-           "it; or Kubernetes manifests: a file, a folder of them, a rancher2 stack; default: . (unless --file " \
-           "is given)" in shown
+           "it; or Kubernetes manifests: a file, a folder of them, a rancher2 stack; - for standard input " \
+           "(`helm template NAME CHART | spin-audit -`); default: . (unless --file is given)" in shown
 
 
 def test_help_names_the_value_of_the_stack_option(monkeypatch) -> None:
