@@ -58,6 +58,14 @@ def test_a_helm_chart_or_any_file_of_it_is_declined_with_the_command_that_audits
         assert run["invocations"][0]["executionSuccessful"] is False
 
 
+@pytest.mark.parametrize("inside", ["charts/db/templates/statefulset.yaml", "charts/db/values.yaml",
+                                    "crds/backup.yaml", "templates/tests/connection.yaml"])
+def test_any_file_deep_in_a_chart_is_declined(cli, tmp_path, inside):
+    root = write_files(tmp_path, {**CHART, f"portal/{inside}": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
+    err = _declined(cli(root / "portal" / inside), inside)
+    assert f"a file of the Helm chart {root / 'portal'}, not audited" in err
+
+
 @pytest.mark.parametrize("name", ["values.yaml", "values-dev.yaml", "values.prod.yml", "values_template.yaml",
                                   "prod-values.yaml", "tls-acme-values.yaml"])
 def test_a_values_file_outside_a_chart_is_declined_too(cli, tmp_path, name):
@@ -185,6 +193,16 @@ def test_a_plain_slip_is_reported_and_the_document_read_as_meant(cli, tmp_path, 
     result = cli("--format", "json", root / "m.yaml")
     assert [(f["rule"], f["line"]) for f in result.findings] == [
         ("SPINK101", line), ("SPINK203", line_of(broken, "privileged: true"))], result.findings
+
+
+@pytest.mark.parametrize("slips, read", [(3, True), (4, False)])
+def test_at_most_three_slips_are_mended_in_one_document(cli, tmp_path, slips, read):
+    keys = ["  name: web\n", "  namespace: myns\n", "        - name: web\n", "          image: registry"]
+    broken = variant(D, "privileged: false", "privileged: true")
+    for key in keys[:slips]:
+        broken = variant(broken, key, key.replace(": ", ":", 1))
+    root = write_files(tmp_path, {"m.yaml": broken})
+    assert cli("--format", "json", root / "m.yaml").rules == (["SPINK101", "SPINK203"] if read else ["SPINK101"])
 
 
 def test_mending_stops_where_the_meaning_is_not_plain(cli, tmp_path):

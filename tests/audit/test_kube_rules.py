@@ -83,6 +83,29 @@ stringData:
 # A Service and an Ingress that route users to CLEAN_DEPLOYMENT's pods.
 SERVED = {"service.yaml": CLEAN_SERVICE, "ingress.yaml": CLEAN_INGRESS}
 
+# The same route as CLEAN_INGRESS in the extensions/v1beta1 form, and an Ingress with only a default backend.
+OLD_INGRESS = """\
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata: {name: web, namespace: myns}
+spec:
+  rules:
+    - host: web.myns.development.svc.spin.nersc.org
+      http:
+        paths:
+          - path: /
+            backend: {serviceName: web, servicePort: 8080}
+"""
+DEFAULT_BACKEND = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: myns}
+spec:
+  ingressClassName: nginx
+  defaultBackend:
+    service: {name: front, port: {number: 8080}}
+"""
+
 # An init container (to go before `      containers:`), as NERSC users chown a volume with busybox.
 INIT_CONTAINER = """\
       initContainers:
@@ -191,6 +214,17 @@ CASES = [
          "users through Ingress 'web'"),
     Case("SPINK305", {**SERVED, M: variant(D, "readOnly: true", "readOnly: false")}, {**SERVED, M: D},
          line_of(D, "- name: data"), "read-write and serves users", id="SPINK305-false"),
+    Case("SPINK305", {"service.yaml": CLEAN_SERVICE, "ingress.yaml": OLD_INGRESS,
+                      M: variant(D, "readOnly: true", "readOnly: false")}, {**SERVED, M: D},
+         line_of(D, "- name: data"), "serves users through Ingress 'web'", id="SPINK305-v1beta1"),
+    Case("SPINK305", {"service.yaml": CLEAN_SERVICE.replace("name: web\n", "name: front\n"),
+                      "ingress.yaml": DEFAULT_BACKEND, M: variant(D, "readOnly: true", "readOnly: false")},
+         {"service.yaml": CLEAN_SERVICE.replace("name: web\n", "name: front\n"), "ingress.yaml": DEFAULT_BACKEND,
+          M: D}, line_of(D, "- name: data"), "through Ingress 'web'", id="SPINK305-default-backend"),
+    Case("SPINK305", {"service.yaml": CLEAN_SERVICE.replace("  selector:", "  type: NodePort\n  selector:"),
+                      M: variant(D, "readOnly: true", "readOnly: false")},
+         {"service.yaml": CLEAN_SERVICE.replace("  selector:", "  type: NodePort\n  selector:"), M: D},
+         line_of(D, "- name: data"), "through NodePort Service 'web'", id="SPINK305-node-port"),
     Case("SPINK305", {"lb.yaml": LOAD_BALANCER.replace("app: db", "app: web"),
                       M: variant(D, "readOnly: true", "readOnly: false")}, {"lb.yaml": LOAD_BALANCER, M: D},
          line_of(D, "- name: data"), "serves users through LoadBalancer Service 'db-external'", id="SPINK305-lb"),
@@ -364,6 +398,11 @@ QUIET = [
      "the Service selects other pods"),
     ("SPINK305", {"service.yaml": CLEAN_SERVICE, M: variant(D, "readOnly: true", "readOnly: false")},
      "a ClusterIP Service no Ingress routes to serves only the namespace"),
+    ("SPINK305", {**SERVED, M: variant(D, "readOnly: true", "readOnly: false").replace("namespace: myns",
+                                                                                     "namespace: other")},
+     "the Service and Ingress of another namespace"),
+    ("SPINK305", {"service.yaml": CLEAN_SERVICE.replace("  selector: {app: web}\n", ""), "ingress.yaml": CLEAN_INGRESS,
+                  M: variant(D, "readOnly: true", "readOnly: false")}, "a Service without a selector selects no pod"),
     ("SPINK305", {**SERVED, M: variant(D, "readOnly: true", "readOnly: false").replace("name: web\n  namespace",
                                                                                      "name: util\n  namespace")},
      "util writes by design"),
