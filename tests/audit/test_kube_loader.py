@@ -310,6 +310,15 @@ def test_patches_and_unlisted_files_are_partial(tmp_path: Path) -> None:
     assert [o.partial for o in named] == [True], "a named file is judged with its folder's kustomization"
 
 
+def test_a_patch_named_before_its_folder_is_still_a_patch(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"kustomization.yaml": "resources: [web.yaml]\npatches:\n  - path: p.yaml\n",
+                                  "web.yaml": D, "p.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"})
+    for order in ([root / "p.yaml", root], [root, root / "p.yaml"]):
+        partial = {Path(o.source.path).name: o.partial for o in load([str(p) for p in order]).objects}
+        assert partial == {"web.yaml": False, "p.yaml": True}, order
+        assert audit(*order) == [], "a patch need not repeat the containers"
+
+
 def test_patches_are_still_judged_for_what_they_set(tmp_path: Path) -> None:
     patch = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
              "      containers:\n        - name: web\n          securityContext: {privileged: true}\n")
