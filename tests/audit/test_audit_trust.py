@@ -308,6 +308,13 @@ def test_a_service_defined_in_an_overlay_tells_which_files_to_name(cli, make_sta
     assert "SPIN108" not in named.rules
 
 
+@pytest.mark.parametrize("rancher, rules", [("version: '2'\nservices:\n  wbe:\n    scale: 2\n", ["SPIN108"]),
+                                            ("version: '2'\nservices:\n  wbe: 2\n", ["SPIN104", "SPIN108"])])
+def test_a_service_only_rancher_compose_names_is_judged_for_that_alone(audit_json, make_stack, rancher, rules):
+    stack = make_stack({DC: compose("", name="web"), RC: rancher})
+    assert audit_json(stack, "--fail-on", "info").rules == rules, "no image, capability or naming finding too"
+
+
 def test_a_service_defined_nowhere_keeps_the_plain_finding(cli, make_stack):
     stack = make_stack({DC: compose("", name="web"), RC: "version: '2'\nservices:\n  wbe:\n    scale: 2\n"})
     [finding] = [f for f in cli("--format", "json", stack).findings if f["rule"] == "SPIN108"]

@@ -105,6 +105,15 @@ def test_is_kube_path(tmp_path: Path) -> None:
     assert not is_kube_path(str(tmp_path / "missing"))
 
 
+def test_the_search_for_a_manifest_looks_at_a_bounded_number_of_files(tmp_path: Path, monkeypatch) -> None:
+    import spin_audit.kube as kube
+
+    root = write_files(tmp_path, {**{f"notes/{i:02}.txt": "x\n" for i in range(12)}, "z/web.yaml": D})
+    assert is_kube_path(str(root))
+    monkeypatch.setattr(kube, "SEARCH_LIMIT", 12)  # the manifest is the 13th file looked at
+    assert not is_kube_path(str(root))
+
+
 def test_a_manifest_is_recognised_by_its_first_64_kib_only(tmp_path: Path) -> None:
     padding = "# a long comment line\n" * (64 * 1024 // 22)
     padding += "#" * (64 * 1024 - len(padding) - 1) + "\n"  # exactly 64 KiB of comments
