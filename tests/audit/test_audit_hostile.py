@@ -306,6 +306,10 @@ def test_a_file_that_is_no_mapping_says_what_it_is(text: str, reason: str) -> No
     ("version: '2'\nport: !!int eighty\n",
      "docker-compose.yml: line 2: cannot read value: invalid literal for int() with base 10: 'eighty'"),
     ("version: '2'\nservices: [a, b\n", "docker-compose.yml: line 3, column 1: invalid YAML: "),
+    ("version: '2'\nsecret: !vault abc\n", "docker-compose.yml: line 2: unsupported YAML tag '!vault'"),
+    ("a: !!merge x\n", "docker-compose.yml: line 1: unsupported YAML tag 'tag:yaml.org,2002:merge'"),
+    ("a: !!python/name:os.system x\n", "docker-compose.yml: line 1: unsupported YAML tag "
+                                        "'tag:yaml.org,2002:python/name:os.system'"),
 ])
 def test_input_errors_say_where_and_why(text: str, reason: str) -> None:
     assert _parses(text).startswith(reason)
