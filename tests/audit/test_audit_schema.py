@@ -79,3 +79,10 @@ def test_builtin_validator_agrees_with_jsonschema(services) -> None:
     ours = Validator(SCHEMA).validate(node, SCHEMA)
     theirs = list(jsonschema.Draft4Validator(SCHEMA).iter_errors(json.loads(json.dumps(yaml.safe_load(text)))))
     assert bool(ours) == bool(theirs), (ours, [e.message for e in theirs])
+
+
+def test_a_value_no_branch_of_one_of_takes_names_each_expected_type_once() -> None:
+    root = parse_yaml(SourceFile("/s/x.yml", "x.yml", "value: [a]\n")).root
+    schema = {"oneOf": [{"type": "string"}, {"type": ["string", "integer"]}, {"type": "boolean"}]}
+    [problem] = Validator(schema).validate(root.get("value"), schema)
+    assert (problem.kind, problem.expected) == ("type", ("string", "integer", "boolean"))
