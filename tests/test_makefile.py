@@ -80,8 +80,8 @@ def test_secrets_refuses_a_missing_file(portal):
 def test_help_lists_every_target(portal):
     out = subprocess.run(["make", "help"], cwd=portal, capture_output=True, text=True).stdout
     targets = [line.split()[0] for line in out.splitlines()]
-    assert targets == ["help", "build", "push", "audit", "render", "up", "upgrade", "confirm", "rollback", "secrets",
-                       "volumes"]
+    assert targets == ["help", "build", "push", "audit", "check-update", "render", "up", "upgrade", "confirm", "rollback",
+                       "secrets", "volumes"]
     assert "$(" not in out, "make help shows what a variable holds, not its name"
     assert "  secrets   Create the Rancher secrets from the files in secrets/\n" in out
     assert all(len(line) <= 80 for line in out.splitlines()), out
