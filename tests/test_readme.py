@@ -33,7 +33,7 @@ def test_the_questions_table_lists_every_question():
     questions = [key for key in yaml.safe_load((ROOT / "copier.yml").read_text()) if not key.startswith("_")]
     table = re.search(r"### Questions\n(.*?)\n## ", (ROOT / "README.md").read_text(), re.S).group(1)
     listed = {key for row in table.splitlines() if row.startswith("| `")
-              for key in re.findall(r"`([a-z_]+)`", row.split("|")[1])}
+              for key in re.findall(r"`([a-z0-9_]+)`", row.split("|")[1])}
     assert set(questions) <= listed, f"not in README.md's table: {sorted(set(questions) - listed)}"
 
 
