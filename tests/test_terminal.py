@@ -15,7 +15,7 @@ import pytest
 import yaml
 from wcwidth import wcswidth
 
-from stackkit import ROOT, load_example, minimal_answers
+from stackkit import ROOT, git, load_example, minimal_answers
 from terminal import COLUMNS, CLEAR_LINE, DOWN, ENTER, Terminal
 
 COPIER = str(Path(sys.executable).parent / "copier")
@@ -56,6 +56,8 @@ REFUSED = {
     "services": (None, None),                                     # the multiselect, nothing selected
     "backup_schedule": ("0 0 25 * * *", "0 0 9 * * *"),          # cron fields
 }
+# Asked only by `copier update --data platform=rancher2` of a Rancher 1.6 stack (moving_session).
+MOVING = {"rancher1_environment": ("prod", "prod-cattle")}  # a refusal, then the right answer
 # The answers under which copier itself refuses each of those, for the expected line.
 CONTEXT = minimal_answers(platform="rancher1", services=["web", "app", "api", "db", "kv", "util"], web_exposure="port",
                           run_as_user="c_flintstones")
@@ -154,9 +156,58 @@ def sessions(template_repo, tmp_path_factory):
     return done
 
 
-def test_every_question_of_copier_yml_is_asked(sessions):
+@pytest.fixture(scope="module")
+def moving_session(template_repo, tmp_path_factory):
+    """A Rancher 1.6 stack moved at the terminal: `copier update --skip-answered --data
+    platform=rancher2` asks only what the move brings; rancher1_environment gets a wrong answer
+    first. (screens, refusal screen, the stack)."""
+    from copier import run_copy
+
+    dst = tmp_path_factory.mktemp("moving") / "stack"
+    run_copy(str(template_repo), dst, data=minimal_answers(platform="rancher1", stack_name="lims", services=["app"],
+                                                            environment="prod-cattle"),
+             defaults=True, quiet=True, unsafe=False)
+    git(dst, "init", "-q")
+    git(dst, "add", "-A")
+    git(dst, "commit", "-q", "-m", "stack")
+    t = Terminal(COPIER, ["update", "--skip-answered", "--data", "platform=rancher2"], cwd=dst)
+    screens, refusal, key = {}, None, None
+    while True:
+        t.settle(until=lambda: t.ended or question_on_screen(t.lines())[1] not in (None, key))
+        if t.ended:
+            break
+        key = question_on_screen(t.lines())[1]
+        screens[key] = t.lines()
+        if key in MOVING:
+            wrong, right = MOVING[key]
+            t.send(CLEAR_LINE + wrong + ENTER)
+            refusal = t.settle(until=lambda: "Validation error" in t.text()).lines()
+            t.send(CLEAR_LINE + right + ENTER)
+            t.settle(until=lambda: "Validation error" not in t.text())
+        else:
+            t.send(ENTER)
+    assert t.finish() == 0, "\n".join(t.lines())
+    return screens, refusal, dst
+
+
+def test_every_question_of_copier_yml_is_asked(sessions, moving_session):
     asked = set().union(*(person.screens for person, _ in sessions))
-    assert asked == set(QUESTIONS), f"never asked: {sorted(set(QUESTIONS) - asked)}"
+    assert asked == set(QUESTIONS) - set(MOVING), f"never asked: {sorted(set(QUESTIONS) - set(MOVING) - asked)}"
+    # What the move brings to a stack of app alone: the Ingress's limits apply on Kubernetes only.
+    assert list(moving_session[0]) == ["cluster", "namespace", "rancher1_environment", "max_body_mb",
+                                       "proxy_timeout"]
+
+
+def test_the_moves_question_is_whole_on_the_screen_and_stored(moving_session):
+    screens, refusal, dst = moving_session
+    lines = screens["rancher1_environment"]
+    row, _ = question_on_screen(lines)
+    expected = help_lines("rancher1_environment")
+    assert lines[row:row + len(expected)] == [QMARK + expected[0]] + expected[1:], "\n".join(lines)
+    message = "Validation error for question 'rancher1_environment': must be one listed above"
+    assert message in refusal and question_on_screen(refusal)[1] == "rancher1_environment", "\n".join(refusal)
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert answers["rancher1_environment"] == "prod-cattle" and answers["platform"] == "rancher2"
 
 
 def test_every_help_is_whole_on_the_screen(sessions):

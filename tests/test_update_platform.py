@@ -87,9 +87,11 @@ def test_a_stack_of_the_previous_release_updates_unchanged(tmp_path, example):
                      "web/Dockerfile", "app/Dockerfile", "api/Dockerfile",
                      "docker-compose.yml",  # the database's secret names, moving tags pulled, the util job
                      "web/nginx.conf",  # the request size and time limits (max_body_mb, proxy_timeout)
-                     ".gitignore",  # dumps/, which make dumps fills
-                     "app/main.py", "api/main.py"}  # the starter's docstring names both platforms' checks
-    assert set(after) == set(before)
+                     "app/main.py", "api/main.py",  # its docstring names the health checks of both platforms
+                     ".gitignore",  # dumps/, where `make dumps` copies the util job's dumps
+                     ".dockerignore",  # check-update.sh stays out of the images
+                     "check-update.sh"}  # new: `make check-update` and the scheduled CI job run it
+    assert set(after) == set(before) | {"check-update.sh"}
     assert answers.pop("_commit") == "v2.0.0"
     before_answers.pop("_commit")
     for key, value in NEW_ANSWERS.items():  # this release's questions, with their defaults
@@ -108,6 +110,7 @@ def test_platform_rancher2_by_update_brings_the_kubernetes_tree(template, tmp_pa
     stored = yaml.safe_load((dst / ".copier-answers.yml").read_text())
     assert stored["platform"] == "rancher2" and stored["namespace"] == "portal"
     assert stored["cluster"] == "production", "the cluster follows the Rancher 1.6 environment"
+    assert stored["rancher1_environment"] == "prod-cattle", "the README's Moving from Rancher 1.6 names it"
     assert "environment" not in stored and "web_exposure" not in stored
     assert "CLUSTER := production" in (dst / "Makefile").read_text()
     assert "registry.nersc.gov/fred/portal:v0.1.0" in (dst / "k8s" / "base" / "app.yaml").read_text()
