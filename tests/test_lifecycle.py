@@ -10,9 +10,7 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 import yaml
@@ -240,17 +238,17 @@ def test_github_runs_check_update_on_its_schedule_and_by_hand_only(ci_stacks, na
 
 
 @pytest.mark.parametrize("status, shown, exit_status", [(0, None, 0), (1, None, 1),
-                                                        (2, "::warning title=check-update::no way", 0)])
+                                                        (2, "::warning title=check-update::no way 100%25", 0)])
 def test_the_github_step_turns_unreachable_into_a_warning(ci_stacks, tmp_path, status, shown, exit_status):
     """The step's script, run by bash as GitHub runs a `run:` step, with check-update.sh standing in."""
     workflow = yaml.safe_load((ci_stacks["k8s-github"] / ".github" / "workflows" / "spin.yml").read_text())
     script = next(step["run"] for step in workflow["jobs"]["check-update"]["steps"]
                   if "check-update.sh" in step.get("run", ""))
-    (tmp_path / "check-update.sh").write_text(f"echo 'no way'\necho 'second line'\nexit {status}\n")
+    (tmp_path / "check-update.sh").write_text(f"echo 'no way 100%'\necho 'second line'\nexit {status}\n")
     result = subprocess.run(["bash", "--noprofile", "--norc", "-e", "-c", script], cwd=tmp_path,
                             capture_output=True, text=True)
     assert result.returncode == exit_status, result.stdout + result.stderr
-    assert "no way\nsecond line\n" in result.stdout, "the log shows the whole report"
+    assert "no way 100%\nsecond line\n" in result.stdout, "the log shows the whole report"
     assert (shown in result.stdout.splitlines()) if shown else "::warning" not in result.stdout
 
 
