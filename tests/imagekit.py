@@ -56,6 +56,10 @@ class Standin:
     hook: tuple = ()
     cmd: tuple = ()
     stop_signal: str = ""
+    entrypoint: tuple = ()
+    workdir: str = ""
+    env: tuple = ()
+    options: tuple = ()
 
 
 STANDINS = {standin.name: standin for standin in [
@@ -63,8 +67,15 @@ STANDINS = {standin.name: standin for standin in [
     Standin("python-alpine", "python:*-alpine", ("python3", "busybox"), ("alpine.sh",), cmd=("python3",)),
     Standin("nginx-alpine", "nginx:*-alpine", ("nginx", "busybox"), ("alpine.sh", "nginx"),
             cmd=("nginx", "-g", "daemon off;"), stop_signal="SIGQUIT"),
-    Standin("db-tools", "the util job's images: postgres, mysql, mariadb, mongo, alpine",
+    Standin("db-tools", "the util job's images: mysql, mariadb, mongo, alpine",
             ("busybox", "postgresql-client", "mariadb-client"), ("dbtools.sh",), cmd=("sh",)),
+    Standin("postgres-alpine", "postgres:*-alpine (server, client tools, busybox)",
+            ("postgresql", "busybox", "libnss-wrapper"), ("postgres.sh",),
+            options=("--skip=cleanup/run",),  # keeps /run/postgresql, the server's socket directory
+            entrypoint=("docker-entrypoint.sh",), cmd=("postgres",), stop_signal="SIGINT",
+            env=("PGDATA=/var/lib/postgresql/data",)),
+    Standin("redis-alpine", "redis:*-alpine", ("redis-server", "busybox"), ("redis.sh",),
+            entrypoint=("docker-entrypoint.sh",), cmd=("redis-server",), workdir="/data"),
 ]}
 
 
@@ -77,7 +88,11 @@ def standin_for(image):
         return STANDINS["nginx-alpine"]
     if name == "python":
         return STANDINS["python-alpine" if "alpine" in tag else "python-slim"]
-    if name in ("postgres", "mysql", "mariadb", "mongo", "alpine"):
+    if name == "postgres":
+        return STANDINS["postgres-alpine"]
+    if name == "redis":
+        return STANDINS["redis-alpine"]
+    if name in ("mysql", "mariadb", "mongo", "alpine"):
         return STANDINS["db-tools"]
     raise LookupError(f"no stand-in for image {image}")
 
@@ -96,7 +111,7 @@ def mmdebstrap_command(standin, output):
                "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
                "--include=" + ",".join(standin.packages),
                *(f"--dpkgopt=path-exclude=/usr/share/{folder}/*" for folder in ("doc", "man", "info", "locale")),
-               "--dpkgopt=path-include=/usr/share/doc/*/copyright"]
+               "--dpkgopt=path-include=/usr/share/doc/*/copyright", *standin.options]
     if standin.hook:
         script, *arguments = standin.hook
         command.append(f'--customize-hook={shlex.quote(str(STANDIN_FILES / script))} "$1" {shlex.join(arguments)}')
@@ -141,14 +156,15 @@ class Store:
 
     def __init__(self, root):
         self.root = Path(root)
+        self.storage = ["--root", str(self.root / "storage"), "--runroot", str(self.root / "run"),
+                        "--storage-driver", "vfs"]
         self.bases = {}
         self.containers = []
         self.networks = []
 
     def buildah(self, *args, check=True):
         result = subprocess.run(
-            ["buildah", "--root", str(self.root / "storage"), "--runroot", str(self.root / "run"),
-             "--storage-driver", "vfs", *map(str, args)],
+            ["buildah", *self.storage, *map(str, args)],
             stdin=subprocess.DEVNULL, capture_output=True, text=True)
         if check and result.returncode:
             raise AssertionError(f"buildah {' '.join(map(str, args))} failed:\n{result.stdout}{result.stderr}")
@@ -163,7 +179,10 @@ class Store:
             rootfs = self.buildah("mount", container).stdout.strip()
             subprocess.run(["tar", "--numeric-owner", "-xpf", str(tarball), "-C", rootfs], check=True)
             self.buildah("config", "--cmd", json.dumps(list(standin.cmd)),
+                         *(["--entrypoint", json.dumps(list(standin.entrypoint))] if standin.entrypoint else []),
+                         *(["--workingdir", standin.workdir] if standin.workdir else []),
                          *(["--stop-signal", standin.stop_signal] if standin.stop_signal else []),
+                         *(option for variable in standin.env for option in ("--env", variable)),
                          "--env", "PATH=" + SYSTEM_PATH, container)
             self.buildah("commit", "--quiet", "--rm", container, reference)
             self.bases[standin.name] = reference
@@ -352,11 +371,17 @@ class Container:
             self._end(process)
 
 
+# (status, body) of a GET of argv[1], or (0, "connected") once a tcp://host:port URL
+# accepts a connection, retried until argv[2] seconds have passed; (None, error) then.
 FETCH = """
-import json, sys, time, urllib.error, urllib.request
+import json, socket, sys, time, urllib.error, urllib.request
 deadline = time.monotonic() + float(sys.argv[2])
 while True:
     try:
+        if sys.argv[1].startswith("tcp://"):
+            host, port = sys.argv[1][len("tcp://"):].rsplit(":", 1)
+            socket.create_connection((host, int(port)), timeout=2).close()
+            print(json.dumps([0, "connected"])); break
         with urllib.request.urlopen(sys.argv[1], timeout=2) as reply:
             print(json.dumps([reply.status, reply.read().decode(errors="replace")])); break
     except urllib.error.HTTPError as error:
