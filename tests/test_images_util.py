@@ -8,24 +8,19 @@ that records its arguments. Needs root, buildah, mmdebstrap, postgresql and
 mariadb-server."""
 
 import gzip
-import os
-import re
 import secrets
-import time
 
 import pytest
 
 import dbservers
 import imagekit
+from backups import DATABASE_VARIABLE, SUFFIX, assert_retention, new_dump, seed_old_files
+from stack_checks import load_yaml
 from stackkit import EXAMPLES, load_example, minimal_answers
 
 pytestmark = [pytest.mark.images, pytest.mark.skipif(bool(imagekit.missing()), reason=imagekit.missing())]
 
 EXAMPLE_JOBS = [path.stem for path in EXAMPLES if "util" in load_example(path)["services"]]
-SUFFIX = {"postgres": ".sql.gz", "mysql": ".sql.gz", "mariadb": ".sql.gz", "mongodb": ".archive.gz"}
-DAY = 86400
-DATABASE_VARIABLE = {"postgres": "POSTGRES_DB", "mysql": "MYSQL_DATABASE", "mariadb": "MARIADB_DATABASE",
-                     "mongodb": "MONGO_INITDB_DATABASE"}
 
 
 @pytest.fixture
@@ -51,27 +46,8 @@ def dump_volume(run, services):
     return run.volume("util", target)
 
 
-def age(path, days):
-    stamp = time.time() - days * DAY
-    os.utime(path, (stamp, stamp))
-
-
-def seed_old_files(directory, dbname, suffix):
-    """An expired dump, a recent one and a file that is not the job's: only the first may go."""
-    files = {"expired": directory / f"{dbname}-20000101T000000Z{suffix}",
-             "recent": directory / f"{dbname}-20000102T000000Z{suffix}",
-             "foreign": directory / "notes.txt"}
-    for name, path in files.items():
-        path.write_text(name)
-        age(path, 10 if name == "recent" else 20)
-    return files
-
-
-def new_dump(directory, dbname, suffix, before):
-    pattern = re.compile(re.escape(dbname) + r"-\d{8}T\d{6}Z" + re.escape(suffix) + r"\Z")
-    made = [path for path in directory.iterdir() if pattern.match(path.name) and path.name not in before]
-    assert len(made) == 1, sorted(path.name for path in directory.iterdir())
-    return made[0]
+def answered_keep_days(stack):
+    return load_yaml(stack / ".copier-answers.yml")["backup_keep_days"]
 
 
 def start_server(engine, run, services, password):
@@ -98,7 +74,8 @@ def test_example_util_job_dumps_the_database_and_expires_old_dumps(rendered_exam
     run, services = util_stack(stack, password)
     dbname = services["db"]["environment"][DATABASE_VARIABLE[engine]]
     directory = dump_volume(run, services)
-    files = seed_old_files(directory, dbname, SUFFIX[engine])
+    keep_days = answered_keep_days(stack)
+    files = seed_old_files(directory, dbname, SUFFIX[engine], keep_days)
     server = start_server(engine, run, services, password)
     try:
         status, output = run.run("util", timeout=180)
@@ -112,8 +89,7 @@ def test_example_util_job_dumps_the_database_and_expires_old_dumps(rendered_exam
         assert f"CREATE DATABASE {dbname}" in text and "CREATE ROLE app" in text and "probe-row" in text
     else:
         assert f"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `{dbname}`" in text and "probe-row" in text
-    assert not files["expired"].exists()
-    assert files["recent"].exists() and files["foreign"].exists()
+    assert_retention(files, keep_days)
 
 
 def test_mongodb_job_calls_mongodump_with_the_root_password_into_the_volume(render, util_stack):
@@ -121,14 +97,15 @@ def test_mongodb_job_calls_mongodump_with_the_root_password_into_the_volume(rend
     password = secrets.token_hex(12)
     run, services = util_stack(stack, password)
     directory = dump_volume(run, services)
-    files = seed_old_files(directory, "mongo_job", ".archive.gz")
+    keep_days = answered_keep_days(stack)
+    files = seed_old_files(directory, "mongo_job", ".archive.gz", keep_days)
     status, output = run.run("util")
     assert status == 0, output
     dump = new_dump(directory, "mongo_job", ".archive.gz", {path.name for path in files.values()})
     assert dump.read_text().splitlines() == [  # the password on standard input, not in the arguments
         "--host=db", "--username=admin", "--authenticationDatabase=admin", "--gzip",
         f"--archive=/backup/{dump.name}", f"stdin: {password}"]
-    assert not files["expired"].exists() and files["recent"].exists() and files["foreign"].exists()
+    assert_retention(files, keep_days)
 
 
 def test_job_without_a_database_reports_its_mounts(render, util_stack):
@@ -148,12 +125,9 @@ def test_kv_job_copies_the_latest_snapshot_and_keeps_the_answered_days(render, u
     directory = dump_volume(run, services)
     snapshot = bytes(range(256)) * 64
     (run.volume("util", "/kv") / "dump.rdb").write_bytes(snapshot)
-    old, young = directory / "cache_job-kv-20000101T000000Z.rdb.gz", directory / "cache_job-kv-20000102T000000Z.rdb.gz"
-    for path, days in ((old, 3.5), (young, 2.5)):
-        path.write_bytes(b"x")
-        age(path, days)
+    files = seed_old_files(directory, "cache_job-kv", ".rdb.gz", 3)
     status, output = run.run("util")
     assert status == 0, output
-    dump = new_dump(directory, "cache_job-kv", ".rdb.gz", {old.name, young.name})
+    dump = new_dump(directory, "cache_job-kv", ".rdb.gz", {path.name for path in files.values()})
     assert gzip.decompress(dump.read_bytes()) == snapshot
-    assert not old.exists() and young.exists(), "dumps 3 days old or older go, younger ones stay"
+    assert_retention(files, 3)
