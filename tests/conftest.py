@@ -44,3 +44,14 @@ def image_store(tmp_path_factory):
     store = imagekit.Store(tmp_path_factory.mktemp("buildah"))
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def podman(image_store, tmp_path_factory):
+    """podman on the image store's storage for the kube play tests (kubeplay.py); what it
+    made goes before the store does."""
+    import kubeplay
+
+    engine = kubeplay.Podman(image_store, tmp_path_factory.mktemp("podman"))
+    yield engine
+    engine.close()

@@ -1,0 +1,227 @@
+"""Rendered rancher2 stacks run for real: the development overlay's objects, built by
+`kubectl kustomize`, played by podman (`podman kube play`, kubeplay.py; what podman
+does not do as a node does is converted in one place, kubeplay.PODMAN_GAPS) with the
+images the image tests build and stand-ins of the ones a stack pulls. The pods run
+with the rendered security context and answer their probes, web serves and proxies
+to the app, the database takes the app's password from its secret file, a
+persistent kv keeps its data through a Recreate, and the util job's pod writes a
+dump and keeps the retention. Every expectation is read from the rendered objects.
+Needs root, buildah, mmdebstrap, podman and runc."""
+
+import gzip
+import json
+import secrets
+import shlex
+
+import pytest
+
+import kubeplay
+from backups import DATABASE_VARIABLE, SUFFIX, assert_retention, new_dump, seed_old_files
+from kubeplay import container_env, effective, pod_spec
+from stack_checks import kustomize, load_yaml
+from stackkit import ROOT, load_example, minimal_answers
+
+pytestmark = [pytest.mark.images, pytest.mark.skipif(bool(kubeplay.missing()), reason=kubeplay.missing())]
+
+ANSWER_SETS = {
+    # nginx, a Python app reading the global file system, PostgreSQL, the nightly dump
+    "portal-k8s": load_example(ROOT / "examples" / "portal-k8s.yml"),
+    # the same with a persistent redis, which the job backs up too, behind NERSC's login
+    "notes-kv-authenticated": minimal_answers(
+        platform="rancher2", stack_name="lab-notes", services=["web", "app", "db", "kv", "util"],
+        kv_persist=True, access="authenticated", backup_keep_days=3, secrets={"notes_api_token": ["app"]}),
+}
+
+
+def sets_with(*roles, kv_persist=None):
+    return [name for name, answers in ANSWER_SETS.items() if set(roles) <= set(answers["services"])
+            and kv_persist in (None, answers.get("kv_persist", False))]
+
+
+@pytest.fixture(scope="module")
+def kube(request, render, image_store, podman, tmp_path_factory):
+    """The answer set's stack, every Deployment of its development overlay running and ready."""
+    stack = render(ANSWER_SETS[request.param])
+    run = kubeplay.KubeStack(podman, image_store, stack, tmp_path_factory.mktemp(f"kube-{request.param}"),
+                             kustomize(stack, "development"))
+    try:
+        run.start()
+    except BaseException:
+        run.close()
+        raise
+    yield run
+    run.close()
+
+
+def deployments(kube):
+    return [name for name, obj in kube.workloads.items() if obj["kind"] == "Deployment"]
+
+
+def only_container(kube, name):
+    spec = pod_spec(kube.workloads[name])
+    (container,) = spec["containers"]
+    return container, spec
+
+
+def mounted_volume(kube, name, mount_path):
+    """The directory on this machine behind a container's mount (a claim's volume or a host path)."""
+    container, spec = only_container(kube, name)
+    (mount,) = [mount for mount in container["volumeMounts"] if mount["mountPath"] == mount_path]
+    (volume,) = [volume for volume in spec["volumes"] if volume["name"] == mount["name"]]
+    if "persistentVolumeClaim" in volume:
+        return kube.volume(volume["persistentVolumeClaim"]["claimName"])
+    return kube.host_path(volume["hostPath"]["path"])
+
+
+@pytest.mark.parametrize("kube", list(ANSWER_SETS), indirect=True)
+def test_kube_play_pods_run_with_the_rendered_security_context(kube):
+    for name in deployments(kube):
+        container, spec = only_container(kube, name)
+        status = kube.process_status(name)
+        uid, gid = effective(container, spec, "runAsUser"), effective(container, spec, "runAsGroup")
+        pod = spec.get("securityContext", {})
+        assert status["Uid"].split() == [str(uid)] * 4 and status["Gid"].split() == [str(gid)] * 4, name
+        groups = {gid, *pod.get("supplementalGroups", []), *([pod["fsGroup"]] if "fsGroup" in pod else [])}
+        assert set(map(int, status["Groups"].split())) == groups, name
+        if effective(container, spec, "runAsNonRoot"):
+            assert uid != 0, name
+        capabilities = container.get("securityContext", {}).get("capabilities", {})
+        dropped, added = set(capabilities.get("drop", [])), set(capabilities.get("add", []))
+        bounding = kubeplay.capability_names(status["CapBnd"])
+        if "ALL" in dropped:
+            assert bounding == added, (name, bounding)
+        assert not bounding & dropped, (name, bounding)
+        for field in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+            assert kubeplay.capability_names(status[field]) <= added, (name, field, status[field])
+        no_escalation = container.get("securityContext", {}).get("allowPrivilegeEscalation") is False
+        assert status["NoNewPrivs"] == ("1" if no_escalation else "0"), name
+        if (effective(container, spec, "seccompProfile") or {}).get("type") == "RuntimeDefault":
+            assert status["Seccomp"] == "2", name
+        read_only = container.get("securityContext", {}).get("readOnlyRootFilesystem", False)
+        assert ("ro" in kube.root_mount_options(name)) == read_only, name
+
+
+@pytest.mark.parametrize("kube", list(ANSWER_SETS), indirect=True)
+def test_kube_play_pods_answer_their_probes_without_a_restart(kube):
+    for name in deployments(kube):
+        container, _ = only_container(kube, name)
+        probes = [kind for kind in kubeplay.PROBES if kind in container]
+        assert "readinessProbe" in probes and "livenessProbe" in probes, name
+        for kind in probes:
+            succeeded, answer = kube.probe(name, container[kind], wait=10)
+            assert succeeded, (name, kind, answer)
+        assert kube.podman.inspect(kube.container(name))["RestartCount"] == 0, (name, kube.logs(name))
+
+
+@pytest.mark.parametrize("kube", sets_with("web", "app"), indirect=True)
+def test_kube_play_web_answers_and_proxies_to_the_app(kube):
+    web, _ = only_container(kube, "web")
+    health = web["readinessProbe"]["httpGet"]
+    port = kubeplay.named_port(web, health["port"])
+    web_url = f"http://{kube.play.addresses['web']}:{port}"
+    assert kube.podman.reach(web_url + health["path"]) == (200, "ok\n")
+    status, body = kube.podman.reach(web_url + "/")
+    app, _ = only_container(kube, "app")
+    app_url = f"http://{kube.play.addresses['app']}:{kubeplay.named_port(app, 'http')}"
+    assert (status, body) == kube.podman.reach(app_url + "/"), "web passes / to the app"
+    assert kube.podman.reach(app_url + app["readinessProbe"]["httpGet"]["path"]) == (200, "ok\n")
+    reply = json.loads(body)
+    env = container_env(app)
+    assert reply["service"] == "app" and reply["stack"] == env["STACK_NAME"]
+    projected = [item["path"] for volume in pod_spec(kube.workloads["app"]).get("volumes", [])
+                 for source in volume.get("projected", {}).get("sources", []) for item in source["secret"]["items"]]
+    assert reply["secrets"] == sorted(projected)
+    if "DB_PASSWORD_FILE" in env:
+        assert reply["database"]["password_file_readable"] is True
+
+
+@pytest.mark.parametrize("kube", sets_with("web", "app"), indirect=True)
+def test_kube_play_app_reads_its_global_file_system_mounts_as_rendered(kube):
+    app, _ = only_container(kube, "app")
+    global_mounts = [mount for mount in app.get("volumeMounts", []) if mount["name"].startswith("global")]
+    for mount in global_mounts:
+        (mounted_volume(kube, "app", mount["mountPath"]) / "probe.txt").write_text("on the global file system\n")
+        read = kube.exec("app", "cat", f"{mount['mountPath']}/probe.txt")
+        assert read.stdout == "on the global file system\n", read.stderr
+        write = kube.exec("app", "touch", f"{mount['mountPath']}/written")
+        assert (write.returncode == 0) == (not mount.get("readOnly", False)), write.stderr
+
+
+def database_client(kube):
+    """(image, sh script) that connects as the app does from its pod with its env and
+    secret file, selects who and where it is, then tries a wrong password."""
+    db, _ = only_container(kube, "db")
+    image = kube.play.images[db["image"]]
+    engine = container_env(only_container(kube, "app")[0])["DB_ENGINE"]
+    assert engine == "postgres", f"no client here for {engine}"
+    connect = 'psql --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --dbname="$DB_NAME" -X -A -t'
+    return image, (f'PGPASSWORD="$(cat "$DB_PASSWORD_FILE")" {connect} -c "SELECT current_user, current_database()";'
+                   f' echo "status=$?"; PGPASSWORD=not-the-password {connect} -c "SELECT 1" 2>&1; echo "status=$?"')
+
+
+def sql_as_the_app(kube, statement):
+    image, _ = database_client(kube)
+    script = ('PGPASSWORD="$(cat "$DB_PASSWORD_FILE")" psql --host="$DB_HOST" --port="$DB_PORT" '
+              '--username="$DB_USER" --dbname="$DB_NAME" -X -A -t -v ON_ERROR_STOP=1 -c ' + shlex.quote(statement))
+    result = kube.run_beside("app", image, script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("kube", sets_with("app", "db"), indirect=True)
+def test_kube_play_database_takes_the_app_password_from_its_secret_file(kube):
+    app_env = container_env(only_container(kube, "app")[0])
+    db_env = container_env(only_container(kube, "db")[0])
+    assert (app_env["DB_USER"], app_env["DB_NAME"]) == (db_env["POSTGRES_USER"], db_env["POSTGRES_DB"])
+    image, script = database_client(kube)
+    result = kube.run_beside("app", image, script)
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [f"{app_env['DB_USER']}|{app_env['DB_NAME']}", "status=0"], result.stdout + result.stderr
+    assert f'password authentication failed for user "{app_env["DB_USER"]}"' in result.stdout
+    assert lines[-1] == "status=2", "a wrong password is refused"
+
+
+def redis_as_the_app(kube, *command):
+    kv, _ = only_container(kube, "kv")
+    result = kube.run_beside("app", kube.play.images[kv["image"]],
+                             'redis-cli -u "$REDIS_URL" ' + shlex.join(command))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize("kube", sets_with("app", "kv", kv_persist=True), indirect=True)
+def test_kube_play_persistent_kv_keeps_the_app_data_through_a_recreate(kube):
+    value = secrets.token_hex(8)
+    assert redis_as_the_app(kube, "SET", "kube-play-probe", value) == "OK"
+    kube.recreate("kv")
+    assert redis_as_the_app(kube, "GET", "kube-play-probe") == value
+
+
+@pytest.mark.parametrize("kube", sets_with("db", "util"), indirect=True)
+def test_kube_play_util_job_writes_a_dump_and_keeps_the_retention(kube):
+    util, spec = only_container(kube, "util")
+    (backup,) = [mount for mount in util["volumeMounts"]
+                 if not mount.get("readOnly") and not mount["mountPath"].startswith("/run/secrets")]
+    directory = mounted_volume(kube, "util", backup["mountPath"])
+    db_env = container_env(only_container(kube, "db")[0])
+    engine = container_env(only_container(kube, "app")[0])["DB_ENGINE"] if "app" in kube.workloads else "postgres"
+    dbname = db_env[DATABASE_VARIABLE[engine]]
+    keep_days = load_yaml(kube.stack / ".copier-answers.yml")["backup_keep_days"]
+    owner = (effective(util, spec, "runAsUser"), effective(util, spec, "runAsGroup"))
+    files = seed_old_files(directory, dbname, SUFFIX[engine], keep_days, owner)
+    row = f"probe-row-{secrets.token_hex(4)}"
+    sql_as_the_app(kube, f"CREATE TABLE kube_play (name text); INSERT INTO kube_play VALUES ('{row}')")
+    kv_persists = "kv" in kube.workloads and any(mount["mountPath"] == "/kv" for mount in util["volumeMounts"])
+    if kv_persists:
+        assert redis_as_the_app(kube, "SAVE") == "OK"
+    status, log = kube.run_job("util")
+    assert status == 0, log
+    before = {path.name for path in files.values()}
+    dump = new_dump(directory, dbname, SUFFIX[engine], before)
+    assert (dump.stat().st_uid, dump.stat().st_gid) == owner
+    text = gzip.decompress(dump.read_bytes()).decode()
+    assert f"CREATE DATABASE {dbname}" in text and f"CREATE ROLE {db_env['POSTGRES_USER']}" in text and row in text
+    if kv_persists:
+        snapshot = new_dump(directory, f"{dbname}-kv", ".rdb.gz", before)
+        assert gzip.decompress(snapshot.read_bytes()) == (mounted_volume(kube, "util", "/kv") / "dump.rdb").read_bytes()
+    assert_retention(files, keep_days)
