@@ -162,8 +162,8 @@ def service_aliases(objects, play):
         (container,) = pod_spec(target)["containers"]
         for port in service["spec"]["ports"]:
             number = named_port(container, port.get("targetPort", port["port"]))
-            assert number == port["port"], \
-                f"Service {service['metadata']['name']} maps port {port['port']} to {number}: podman has no Service to do it"
+            assert number == port["port"], (f"Service {service['metadata']['name']} maps port {port['port']} "
+                                            f"to {number}: podman has no Service to do it")
         name, namespace = service["metadata"]["name"], service["metadata"].get("namespace", "default")
         address = play.addresses[target["metadata"]["name"]]
         aliases.setdefault(address, []).extend(
@@ -354,7 +354,8 @@ PODMAN_GAPS = [
         "service account token nor sets Service variables: as rendered"),
     Gap("strategy: Recreate", "a Deployment is played once; a test that recreates a pod removes the "
         "old one before playing it again, as Recreate does"),
-    Gap("emptyDir medium: Memory", "podman 4.3 makes an anonymous volume on disk, not a tmpfs"),
+    Gap("emptyDir medium: Memory, sizeLimit", "podman 4.3 makes an anonymous volume on disk, not a tmpfs, "
+        "of no set size, and gives it to the container's user where the kubelet's tmpfs is open to all (1777)"),
     Gap("metadata.namespace", "podman has no namespaces; its pods are named after their workload"),
 ]
 
@@ -538,7 +539,8 @@ class KubeStack:
                 continue
             while True:
                 state = self.podman.inspect(self.container(name))["State"]
-                assert state["Running"], f"{name} stopped ({state['Status']}, exit {state['ExitCode']}):\n{self.logs(name)}"
+                assert state["Running"], \
+                    f"{name} stopped ({state['Status']}, exit {state['ExitCode']}):\n{self.logs(name)}"
                 succeeded, answer = self.probe(name, container[kind], wait=2)
                 if succeeded:
                     break

@@ -71,8 +71,9 @@ def test_kube_play_gives_podman_only_what_it_plays(rendered_examples, tmp_path, 
         named = {name for alias in spec.get("hostAliases", []) for name in alias["hostnames"]}
         assert services <= named
         assert "imagePullSecrets" not in spec
-        for volume in spec.get("volumes", []):
-            assert set(volume) == {"name", "hostPath"} and volume["hostPath"]["path"].startswith(str(tmp_path))
+        for volume in spec.get("volumes", []):  # what podman plays: emptyDir, and host paths of the session
+            assert set(volume) in ({"name", "emptyDir"}, {"name", "hostPath"}), volume
+            assert "emptyDir" in volume or volume["hostPath"]["path"].startswith(str(tmp_path))
         fs_group = rendered_spec.get("securityContext", {}).get("fsGroup")
         if fs_group is not None:
             assert fs_group in spec["securityContext"]["supplementalGroups"]
