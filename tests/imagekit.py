@@ -475,6 +475,8 @@ def kubernetes_services(stack):
             volumes, secrets = [], []
             for mount in container.get("volumeMounts", []):
                 source = sources[mount["name"]]
+                if "emptyDir" in source:
+                    continue  # the pod's own scratch (db's /dev/shm): the run's /dev is a tmpfs already
                 if "projected" in source:
                     mode = source["projected"]["defaultMode"] | (0o440 if "fsGroup" in pod else 0)
                     for item in (i for s in source["projected"]["sources"] for i in s["secret"]["items"]):
