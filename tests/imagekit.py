@@ -67,13 +67,17 @@ STANDINS = {standin.name: standin for standin in [
     Standin("python-alpine", "python:*-alpine", ("python3", "busybox"), ("alpine.sh",), cmd=("python3",)),
     Standin("nginx-alpine", "nginx:*-alpine", ("nginx", "busybox"), ("alpine.sh", "nginx"),
             cmd=("nginx", "-g", "daemon off;"), stop_signal="SIGQUIT"),
-    Standin("db-tools", "the util job's images: mysql, mariadb, mongo, alpine",
+    Standin("db-tools", "the util job's images: mysql, mongo, alpine",
             ("busybox", "postgresql-client", "mariadb-client"), ("dbtools.sh",), cmd=("sh",)),
     Standin("postgres-alpine", "postgres:*-alpine (server, client tools, busybox)",
             ("postgresql", "busybox", "libnss-wrapper"), ("postgres.sh",),
             options=("--skip=cleanup/run",),  # keeps /run/postgresql, the server's socket directory
             entrypoint=("docker-entrypoint.sh",), cmd=("postgres",), stop_signal="SIGINT",
             env=("PGDATA=/var/lib/postgresql/data",)),
+    Standin("mariadb", "mariadb:* (server, client tools; Ubuntu, so Debian's tools)",
+            ("mariadb-server-core", "mariadb-client"), ("mariadb.sh",),
+            options=("--skip=cleanup/run",),  # keeps /run/mysqld, the server's socket directory
+            entrypoint=("docker-entrypoint.sh",), cmd=("mariadbd",)),
     Standin("redis-alpine", "redis:*-alpine", ("redis-server", "busybox"), ("redis.sh",),
             entrypoint=("docker-entrypoint.sh",), cmd=("redis-server",), workdir="/data"),
 ]}
@@ -90,9 +94,11 @@ def standin_for(image):
         return STANDINS["python-alpine" if "alpine" in tag else "python-slim"]
     if name == "postgres":
         return STANDINS["postgres-alpine"]
+    if name == "mariadb":
+        return STANDINS["mariadb"]
     if name == "redis":
         return STANDINS["redis-alpine"]
-    if name in ("mysql", "mariadb", "mongo", "alpine"):
+    if name in ("mysql", "mongo", "alpine"):
         return STANDINS["db-tools"]
     raise LookupError(f"no stand-in for image {image}")
 

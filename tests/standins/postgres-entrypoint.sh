@@ -9,19 +9,7 @@
 # Scripts in /docker-entrypoint-initdb.d are not run (the stack has none).
 set -eu
 
-# file_env VAR: VAR, or the content of the file named by VAR_FILE (not both).
-file_env() {
-    eval "value=\${$1:-} file=\${$1_FILE:-}"
-    if [ -n "$value" ] && [ -n "$file" ]; then
-        echo "error: both $1 and $1_FILE are set (but are exclusive)" >&2
-        exit 1
-    fi
-    if [ -n "$file" ]; then
-        value=$(cat "$file")
-    fi
-    export "$1=${value:-${2:-}}"
-    unset "$1_FILE"
-}
+. /usr/local/lib/file-env.sh
 
 if [ "${1#-}" != "${1:-}" ]; then
     set -- postgres "$@"

@@ -4,7 +4,7 @@
 # postgres account (70), the server and client binaries on PATH as the official
 # image has them, its PGDATA and socket directories (modes 1777 and 3777, so
 # that any uid may use them), listen_addresses = '*' in the sample configuration
-# that initdb copies, and its entrypoint (postgres-entrypoint.sh).
+# that initdb copies, and its entrypoint (postgres-entrypoint.sh, file-env.sh).
 # Debian's package makes a cluster of its own, which the image has not: it goes.
 # LLVM serves only PostgreSQL's JIT, which the server turns off when its
 # provider is missing: it goes too (a third of the image).
@@ -28,4 +28,5 @@ install -d -o 70 -g 70 -m 755 "$root/var/lib/postgresql"
 install -d -o 70 -g 70 -m 1777 "$root/var/lib/postgresql/data"
 install -d -o 70 -g 70 -m 3777 "$root/run/postgresql"
 install -d "$root/docker-entrypoint-initdb.d"
+install -D -m 644 "$here/file-env.sh" "$root/usr/local/lib/file-env.sh"
 install -m 755 "$here/postgres-entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
