@@ -1,17 +1,19 @@
 """Rendered rancher2 stacks run for real: the development overlay's objects, built by
 `kubectl kustomize`, played by podman (`podman kube play`, kubeplay.py; what podman
 does not do as a node does is converted in one place, kubeplay.PODMAN_GAPS) with the
-images the image tests build and stand-ins of the ones a stack pulls. The pods run
-with the rendered security context and answer their probes, web serves and proxies
-to the app, the database takes the app's password from its secret file, a
-persistent kv keeps its data through a Recreate, and the util job's pod writes a
-dump and keeps the retention. Every expectation is read from the rendered objects.
-Needs root, buildah, mmdebstrap, podman and runc."""
+images the image tests build and stand-ins of the ones a stack pulls (postgres,
+mariadb, redis). The pods run with the rendered security context and answer their
+probes, web serves and proxies to the app, the app reads and writes its global file
+system paths as mounted, the database takes the app's password from its secret
+file, a persistent kv keeps its data through a Recreate, and the util job's pod
+writes a dump and keeps the retention. Every expectation is read from the rendered
+objects or the recorded answers. Needs root, buildah, mmdebstrap, podman, runc."""
 
 import gzip
 import json
 import secrets
 import shlex
+from dataclasses import dataclass
 
 import pytest
 
@@ -30,6 +32,8 @@ ANSWER_SETS = {
     "notes-kv-authenticated": minimal_answers(
         platform="rancher2", stack_name="lab-notes", services=["web", "app", "db", "kv", "util"],
         kv_persist=True, access="authenticated", backup_keep_days=3, secrets={"notes_api_token": ["app"]}),
+    # an app without web writing to the global file system, MariaDB, dumps into the group's directory
+    "private-writer-k8s": load_example(ROOT / "examples" / "private-writer-k8s.yml"),
 }
 
 
@@ -135,11 +139,11 @@ def test_kube_play_web_answers_and_proxies_to_the_app(kube):
         assert reply["database"]["password_file_readable"] is True
 
 
-@pytest.mark.parametrize("kube", sets_with("web", "app"), indirect=True)
-def test_kube_play_app_reads_its_global_file_system_mounts_as_rendered(kube):
-    app, _ = only_container(kube, "app")
-    global_mounts = [mount for mount in app.get("volumeMounts", []) if mount["name"].startswith("global")]
-    for mount in global_mounts:
+@pytest.mark.parametrize("kube", sets_with("app"), indirect=True)
+def test_kube_play_app_reads_and_writes_its_host_paths_as_rendered(kube):
+    app, spec = only_container(kube, "app")
+    host_paths = {volume["name"] for volume in spec.get("volumes", []) if "hostPath" in volume}
+    for mount in (mount for mount in app.get("volumeMounts", []) if mount["name"] in host_paths):
         (mounted_volume(kube, "app", mount["mountPath"]) / "probe.txt").write_text("on the global file system\n")
         read = kube.exec("app", "cat", f"{mount['mountPath']}/probe.txt")
         assert read.stdout == "on the global file system\n", read.stderr
@@ -147,38 +151,54 @@ def test_kube_play_app_reads_its_global_file_system_mounts_as_rendered(kube):
         assert (write.returncode == 0) == (not mount.get("readOnly", False)), write.stderr
 
 
-def database_client(kube):
-    """(image, sh script) that connects as the app does from its pod with its env and
-    secret file, selects who and where it is, then tries a wrong password."""
+@dataclass(frozen=True)
+class Client:
+    """How the app's connection is made, per db_engine: the client of the db's image, run
+    in the app's pod with the app's env and the password in $password."""
+    connect: str  # a shell command that runs the SQL that follows it
+    user_variable: str  # the db image's variable that names the app's user
+    who: str  # SQL that prints "<user> <database>"
+    refusal: str  # what the server says to a wrong password
+    dump_has: tuple  # what the job's dump holds besides the app's rows
+
+
+CLIENTS = {
+    "postgres": Client(
+        'PGPASSWORD="$password" psql --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --dbname="$DB_NAME"'
+        ' -X -A -t -v ON_ERROR_STOP=1 -c', "POSTGRES_USER", "SELECT current_user || ' ' || current_database()",
+        'password authentication failed for user "{user}"',
+        ("CREATE DATABASE {database}", "CREATE ROLE {user}")),  # pg_dumpall: every database, and the roles
+    "mariadb": Client(
+        'MYSQL_PWD="$password" mariadb --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" --database="$DB_NAME"'
+        ' --batch --skip-column-names -e', "MARIADB_USER",
+        "SELECT CONCAT(SUBSTRING_INDEX(CURRENT_USER(), '@', 1), ' ', DATABASE())",
+        "Access denied for user '{user}'@",
+        ("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `{database}`",)),  # mariadb-dump --all-databases
+}
+
+
+def engine_of(kube):
+    return load_yaml(kube.stack / ".copier-answers.yml")["db_engine"]
+
+
+def sql_as_the_app(kube, statement, password='"$(cat "$DB_PASSWORD_FILE")"'):
+    """Run SQL as the app connects (its pod, env and password file, unless told another password)."""
     db, _ = only_container(kube, "db")
-    image = kube.play.images[db["image"]]
-    engine = container_env(only_container(kube, "app")[0])["DB_ENGINE"]
-    assert engine == "postgres", f"no client here for {engine}"
-    connect = 'psql --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --dbname="$DB_NAME" -X -A -t'
-    return image, (f'PGPASSWORD="$(cat "$DB_PASSWORD_FILE")" {connect} -c "SELECT current_user, current_database()";'
-                   f' echo "status=$?"; PGPASSWORD=not-the-password {connect} -c "SELECT 1" 2>&1; echo "status=$?"')
-
-
-def sql_as_the_app(kube, statement):
-    image, _ = database_client(kube)
-    script = ('PGPASSWORD="$(cat "$DB_PASSWORD_FILE")" psql --host="$DB_HOST" --port="$DB_PORT" '
-              '--username="$DB_USER" --dbname="$DB_NAME" -X -A -t -v ON_ERROR_STOP=1 -c ' + shlex.quote(statement))
-    result = kube.run_beside("app", image, script)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    script = f"password={password}; {CLIENTS[engine_of(kube)].connect} {shlex.quote(statement)}"
+    return kube.run_beside("app", kube.play.images[db["image"]], script)
 
 
 @pytest.mark.parametrize("kube", sets_with("app", "db"), indirect=True)
 def test_kube_play_database_takes_the_app_password_from_its_secret_file(kube):
+    client = CLIENTS[engine_of(kube)]
     app_env = container_env(only_container(kube, "app")[0])
     db_env = container_env(only_container(kube, "db")[0])
-    assert (app_env["DB_USER"], app_env["DB_NAME"]) == (db_env["POSTGRES_USER"], db_env["POSTGRES_DB"])
-    image, script = database_client(kube)
-    result = kube.run_beside("app", image, script)
-    lines = result.stdout.splitlines()
-    assert lines[:2] == [f"{app_env['DB_USER']}|{app_env['DB_NAME']}", "status=0"], result.stdout + result.stderr
-    assert f'password authentication failed for user "{app_env["DB_USER"]}"' in result.stdout
-    assert lines[-1] == "status=2", "a wrong password is refused"
+    assert (app_env["DB_USER"], app_env["DB_NAME"]) == \
+        (db_env[client.user_variable], db_env[DATABASE_VARIABLE[engine_of(kube)]])
+    connected = sql_as_the_app(kube, client.who)
+    assert connected.stdout.strip() == f"{app_env['DB_USER']} {app_env['DB_NAME']}", connected.stderr
+    refused = sql_as_the_app(kube, "SELECT 1", password="not-the-password")
+    assert refused.returncode != 0 and client.refusal.format(user=app_env["DB_USER"]) in refused.stderr
 
 
 def redis_as_the_app(kube, *command):
@@ -204,13 +224,15 @@ def test_kube_play_util_job_writes_a_dump_and_keeps_the_retention(kube):
                  if not mount.get("readOnly") and not mount["mountPath"].startswith("/run/secrets")]
     directory = mounted_volume(kube, "util", backup["mountPath"])
     db_env = container_env(only_container(kube, "db")[0])
-    engine = container_env(only_container(kube, "app")[0])["DB_ENGINE"] if "app" in kube.workloads else "postgres"
+    engine = engine_of(kube)
+    client = CLIENTS[engine]
     dbname = db_env[DATABASE_VARIABLE[engine]]
     keep_days = load_yaml(kube.stack / ".copier-answers.yml")["backup_keep_days"]
     owner = (effective(util, spec, "runAsUser"), effective(util, spec, "runAsGroup"))
     files = seed_old_files(directory, dbname, SUFFIX[engine], keep_days, owner)
     row = f"probe-row-{secrets.token_hex(4)}"
-    sql_as_the_app(kube, f"CREATE TABLE kube_play (name text); INSERT INTO kube_play VALUES ('{row}')")
+    inserted = sql_as_the_app(kube, f"CREATE TABLE kube_play (name text); INSERT INTO kube_play VALUES ('{row}')")
+    assert inserted.returncode == 0, inserted.stdout + inserted.stderr
     kv_persists = "kv" in kube.workloads and any(mount["mountPath"] == "/kv" for mount in util["volumeMounts"])
     if kv_persists:
         assert redis_as_the_app(kube, "SAVE") == "OK"
@@ -220,7 +242,9 @@ def test_kube_play_util_job_writes_a_dump_and_keeps_the_retention(kube):
     dump = new_dump(directory, dbname, SUFFIX[engine], before)
     assert (dump.stat().st_uid, dump.stat().st_gid) == owner
     text = gzip.decompress(dump.read_bytes()).decode()
-    assert f"CREATE DATABASE {dbname}" in text and f"CREATE ROLE {db_env['POSTGRES_USER']}" in text and row in text
+    for expected in client.dump_has:
+        assert expected.format(database=dbname, user=db_env[client.user_variable]) in text, expected
+    assert row in text
     if kv_persists:
         snapshot = new_dump(directory, f"{dbname}-kv", ".rdb.gz", before)
         assert gzip.decompress(snapshot.read_bytes()) == (mounted_volume(kube, "util", "/kv") / "dump.rdb").read_bytes()
