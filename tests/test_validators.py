@@ -1,10 +1,14 @@
 """Every validator refuses what it exists for (injection attempts included), names
 the question and the rule, leaves nothing written, and accepts good answers."""
 
+import re
+
 import pytest
 import yaml
+from jinja2 import FileSystemLoader
+from jinja2.sandbox import SandboxedEnvironment
 
-from stackkit import minimal_answers
+from stackkit import ROOT, minimal_answers
 from terminal import refusal_fits
 
 ALL_ROLES = ["web", "app", "api", "db", "kv", "util"]
@@ -290,3 +294,36 @@ def test_a_database_password_the_answer_lists_is_that_same_secret(render, platfo
     readme = (stack / "README.md").read_text()
     rows = [line.strip() for line in readme.splitlines() if line.strip().startswith(f"| `{name}` |")]
     assert rows == [f"| `{name}` | `secrets/mysql_password` → `/run/secrets/mysql_password` | app, db |"]
+
+
+def _validators_that_skip_their_default():
+    """(question, default, the validator without its skip) for each validator of the form
+    `{% if KEY != 'DEFAULT' %}...{% endif %}`, which copier.yml uses to spare every run the compile
+    of a costly validator file for a value the template itself chose."""
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    skips = []
+    for key, details in questions.items():
+        validator = details.get("validator", "") if isinstance(details, dict) else ""
+        match = re.fullmatch(r"\{% if (\w+) != '([^']*)' %\}(.*)\{% endif %\}", validator.strip(), re.S)
+        if match:
+            assert match.group(1) == key, f"{key}: the skip tests another question's answer"
+            skips.append(pytest.param(key, match.group(2), match.group(3), details["default"], id=key))
+    return skips
+
+
+@pytest.mark.parametrize("platform", ["rancher1", "rancher2"])
+@pytest.mark.parametrize("question, skipped, validator, default", _validators_that_skip_their_default())
+def test_a_validator_skips_only_its_own_default_and_that_default_is_valid(question, skipped, validator, default,
+                                                                        platform):
+    env = SandboxedEnvironment(loader=FileSystemLoader(ROOT),
+                               extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+    assert skipped == default, f"{question}: skips {skipped!r}, but its default is {default!r}"
+    assert env.from_string(validator).render({question: default, "platform": platform}).strip() == ""
+
+
+def test_the_skipping_validators_still_refuse_other_answers(render, tmp_path):
+    assert [param.values[0] for param in _validators_that_skip_their_default()] == \
+        ["app_base_image", "kv_image", "backup_schedule"]
+    refused(render, tmp_path, "app_base_image", "latest", app_base_image="python:latest")
+    refused(render, tmp_path, "kv_image", "latest", kv_image="redis:latest")
+    refused(render, tmp_path, "backup_schedule", "6 fields", backup_schedule="0 9 * * *")
