@@ -1,8 +1,9 @@
-"""Command line: `spin-audit [PATH ...] [--file FILE ...] [--rancher-file FILE ...]`.
+"""Command line: `spin-audit [PATH ...] [--file FILE ...] [--rancher-file FILE ...] [--fix | --diff]`.
 
 Exit status: 0 no finding at or above --fail-on, 1 such findings, 2 input that could not
 be read or parsed: one line on stderr and, with --format json or sarif, a document on
-stdout that holds the input error as its one finding (nothing on stdout for text).
+stdout that holds the input error as its one finding (nothing on stdout for text). With
+--fix or --diff the status is that of the findings the fixes leave.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from spin_audit.registry import KUBE, Finding, Location, Severity, all_rules, ge
 from spin_audit.report import render_explain, render_json, render_rule_list, render_sarif, render_text
 from spin_audit.rules.meta import INPUT_ERROR, INPUT_TEMPLATE
 from spin_audit.stack import ACCESS_LEVELS, load_stack
-from spin_audit.targets import find_targets
+from spin_audit.targets import Target, find_targets
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
@@ -64,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "else the directory name (as `rancher up`)")
     parser.add_argument("--no-suppress", action="store_true",
                         help="ignore suppression comments and report each one as a finding (for CI)")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply the safe fixes in place (comments and layout kept), then report what remains")
+    parser.add_argument("--diff", action="store_true",
+                        help="print the fixes as a unified diff on stdout and write nothing; the exit status is "
+                             "that of what would remain")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix or --diff, also apply the unsafe fixes (which may stop an image from "
+                             "starting: dropping every capability, read-only mounts, a run-as user)")
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     parser.add_argument("--explain", metavar="ID", help="show one rule's help and exit")
     parser.add_argument("--version", action="version", version=f"spin-audit {__version__}")
@@ -86,6 +95,17 @@ def _input_failure(error: InputError, fmt: str) -> int:
     return _fail(str(error))
 
 
+def _audit(target: Target, args: argparse.Namespace) -> tuple[object, list[Finding]]:
+    """Load the target and audit it: (the stack or bundle, its findings)."""
+    if target.kind == KUBE:
+        from spin_audit.kube import load  # only for Kubernetes input
+
+        bundle = load(target.kube_paths, args.access, target.stdin)
+        return bundle, audit_kube(bundle, allow_suppressions=not args.no_suppress)
+    stack = load_stack(target, args.access, args.stack)
+    return stack, audit(stack, allow_suppressions=not args.no_suppress)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.list_rules:
         rules = all_rules()
@@ -97,29 +117,72 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"unknown rule {args.explain!r} (see --list-rules)")
         sys.stdout.write(render_explain(found))
         return EXIT_OK
+    if args.unsafe_fixes and not (args.fix or args.diff):
+        return _fail("--unsafe-fixes applies only with --fix or --diff")
     paths = args.paths or ([] if args.file or args.rancher_file else ["."])
     findings: list[Finding] = []
+    fixing = args.fix or args.diff
+    offered: dict = {}
+    fixed = 0
     try:
         targets = find_targets(paths, args.file, args.rancher_file)
         for target in targets:
-            if target.kind == KUBE:
-                from spin_audit.kube import load  # only for Kubernetes input
+            def again(target: Target = target) -> tuple[object, list[Finding]]:
+                return _audit(target, args)
 
-                findings += audit_kube(load(target.kube_paths, args.access, target.stdin),
-                                       allow_suppressions=not args.no_suppress)
+            if fixing or args.format == "sarif":
+                from spin_audit import fixer  # ruamel.yaml: only when fixes are made or offered
+
+            if fixing:
+                outcome = fixer.fix_input(again, args.unsafe_fixes)
+                _tell_refused(outcome)
+                fixed += len(outcome.fixed)
+                found = outcome.remaining
             else:
-                findings += audit(load_stack(target, args.access, args.stack), allow_suppressions=not args.no_suppress)
+                _, found = again()
+            if args.format == "sarif":
+                offered.update(fixer.offered_changes(again))
+            findings += found
+        if fixing:
+            changed = fixer.finish(write=not args.diff)
+            if args.diff:
+                sys.stdout.write("".join(diff for _, diff in changed))
+            _tell_fixed(fixed, len(changed), findings, args)
     except InputError as exc:
         return _input_failure(exc, args.format)
-    if args.format == "json":
+    finally:
+        if fixing or args.format == "sarif":
+            from spin_audit.loader import PENDING
+
+            PENDING.clear()
+    if args.diff:
+        pass  # the diff was the output
+    elif args.format == "json":
         sys.stdout.write(render_json(findings))
     elif args.format == "sarif":
-        sys.stdout.write(render_sarif(findings, all_rules()))  # every rule, Kubernetes ones too
+        sys.stdout.write(render_sarif(findings, all_rules(), changes=offered))  # every rule, Kubernetes ones too
     else:
         sys.stdout.write(render_text(findings, len(targets)))
     threshold = Severity.parse(args.fail_on)
     failing = any(f.severity >= threshold for f in findings if f.suppressed_by is None)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _tell_refused(outcome) -> None:
+    """On stderr: each fix that was not made, and why (its file stays as it was for it)."""
+    for finding, reason in outcome.refused.values():
+        where = finding.location
+        sys.stderr.write(f"spin-audit: not fixed: {where.path}:{where.line}: {finding.rule.id} ({reason})\n")
+
+
+def _tell_fixed(fixed: int, files: int, remaining: list[Finding], args: argparse.Namespace) -> None:
+    """On stderr, so that stdout stays the report (or the diff): what was fixed, and what more could be."""
+    done = "would fix" if args.diff else "fixed"
+    line = f"spin-audit: {done} {fixed} finding{'s' * (fixed != 1)} in {files} file{'s' * (files != 1)}"
+    unsafe = sum(1 for f in remaining if f.fixable == "unsafe" and f.suppressed_by is None)
+    if unsafe and not args.unsafe_fixes:
+        line += f"; {unsafe} more with --unsafe-fixes"
+    sys.stderr.write(line + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from spin_audit.registry import all_rules
-from spin_audit.report import group_of, md
+from spin_audit.report import fix_text, group_of, md
 
 HEADER = """# spin-audit rules
 
@@ -35,14 +35,23 @@ as SPIN904.
 Kubernetes manifests (Spin on Rancher 2: a manifest, a folder of them, a kustomize tree or a
 `rancher2` stack's `k8s/`) are judged by the `SPINK` rules, grouped like the others; suppressions
 work the same way there.
+
+`spin-audit --fix` makes the fixes of the rules that have one, in place, keeping comments and
+layout; `--diff` shows them as a unified diff and writes nothing. A **safe** fix cannot change what
+the workload does beyond Spin's rules; an **unsafe** one may stop an image from starting and is
+made only with `--unsafe-fixes`. A fix is kept only when the fixed files parse, every other value
+is the same data, and a new audit finds the fixed findings gone and nothing new; standard input, a
+template, a file of a Helm chart and a file that does not parse whole are never written. The
+`fix` column says which kind each rule's fix is.
 """
 
 
 def render() -> str:
     rules = all_rules()
-    out = [HEADER, "## Summary\n", "| id | name | severity | title |", "|---|---|---|---|"]
+    out = [HEADER, "## Summary\n", "| id | name | severity | fix | title |", "|---|---|---|---|---|"]
     for r in rules:
-        out.append(f"| [{r.id}](#{r.id.lower()}-{r.name}) | `{r.name}` | {r.severity.label} | {md(r.title)} |")
+        out.append(f"| [{r.id}](#{r.id.lower()}-{r.name}) | `{r.name}` | {r.severity.label} | {r.fix_kind} | "
+                   f"{md(r.title)} |")
     current = None
     for r in rules:
         prefix = r.id[:-3]  # SPIN or SPINK
@@ -55,7 +64,8 @@ def render() -> str:
         out.append(f"Severity: **{r.severity.label}**\n")
         out.append(f"**What:** {md(r.title)}.\n")
         out.append(f"**Why:** {md(r.help)}\n")
-        out.append(f"**Fix:** {md(r.hint)}")
+        out.append(f"**Fix:** {md(r.hint)}\n")
+        out.append(f"**Auto-fix:** {md(fix_text(r))}")
     return "\n".join(out) + "\n"
 
 

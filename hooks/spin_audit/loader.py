@@ -114,9 +114,16 @@ def display_path(path: str) -> str:
     return path if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
+# Absolute path -> the text `--fix` would write there: read in place of the file while fixes are checked
+# (fixer.py fills it; empty on every other run).
+PENDING: dict[str, str] = {}
+
+
 def read_text(path: str) -> SourceFile:
-    """Read a regular file of at most MAX_FILE_BYTES as strict UTF-8 text."""
+    """Read a regular file of at most MAX_FILE_BYTES as strict UTF-8 text (or the text a fix would write)."""
     shown = display_path(path)
+    if PENDING and os.path.abspath(path) in PENDING:
+        return SourceFile(path, shown, PENDING[os.path.abspath(path)])
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
+    from spin_audit.fixes import Fix
     from spin_audit.stack import Stack
 
 
@@ -36,28 +37,33 @@ Location.__doc__ = "Where a finding is: the file as displayed, 1-based line and 
 
 
 class Hit:
-    """What a rule reports: where, what, and optionally a hint sharper than the rule's."""
+    """What a rule reports: where, what, optionally a hint sharper than the rule's, and the fix
+    (spin_audit.fixes.Fix: edits of the YAML it was read from) when the rule knows one."""
 
-    __slots__ = ("location", "message", "service", "hint")
+    __slots__ = ("location", "message", "service", "hint", "fix")
 
-    def __init__(self, location: Location, message: str, service: str | None = None, hint: str | None = None):
+    def __init__(self, location: Location, message: str, service: str | None = None, hint: str | None = None,
+                 fix: Fix | None = None):
         self.location = location
         self.message = message
         self.service = service
         self.hint = hint
+        self.fix = fix
 
 
 class Finding:
     """A rule's hit with the rule's metadata, as the reports show it."""
 
-    __slots__ = ("rule", "location", "message", "hint", "service", "suppressed_by", "omitted")
+    __slots__ = ("rule", "location", "message", "hint", "service", "suppressed_by", "omitted", "fix")
 
-    def __init__(self, rule: Rule, location: Location, message: str, hint: str, service: str | None = None):
+    def __init__(self, rule: Rule, location: Location, message: str, hint: str, service: str | None = None,
+                 fix: Fix | None = None):
         self.rule = rule
         self.location = location
         self.message = message
         self.hint = hint
         self.service = service
+        self.fix = fix
         self.suppressed_by: str | None = None  # the reason of the suppression comment
         self.omitted = 0  # >0: this entry stands for that many findings of its rule past the cap, not listed
 
@@ -70,8 +76,17 @@ class Finding:
         """How many findings this entry stands for."""
         return self.omitted or 1
 
+    @property
+    def fixable(self) -> str:
+        """The kind of fix `--fix` offers for it ("safe" or "unsafe", see fixes.py), or "no"."""
+        return self.fix.kind if self.fix is not None else "no"
+
     def sort_key(self) -> tuple:
         return (self.location.path, self.location.line, self.location.column, self.rule.id, self.message)
+
+    def identity(self) -> tuple:
+        """What names the finding across a fix, which moves lines: rule, file, message, service, suppression."""
+        return (self.rule.id, self.location.path, self.message, self.service, self.suppressed_by is not None)
 
     def as_dict(self) -> dict:
         data = {
@@ -83,6 +98,7 @@ class Finding:
             "column": self.location.column,
             "message": self.message,
             "hint": self.hint,
+            "fixable": self.fixable,
         }
         if self.service is not None:
             data["service"] = self.service
@@ -96,12 +112,13 @@ COMPOSE, KUBE = "compose", "kube"  # the kinds of input a rule judges: a compose
 
 
 class Rule:
-    """A stable id and name, one severity, the text the reports and docs show, and the check."""
+    """A stable id and name, one severity, the text the reports and docs show, the check, and what its
+    fix does (`fix`: the kinds its findings' fixes may be, "safe" and/or "unsafe"; `fix_help`: what it edits)."""
 
-    __slots__ = ("id", "name", "severity", "title", "hint", "help", "check", "kind")
+    __slots__ = ("id", "name", "severity", "title", "hint", "help", "check", "kind", "fix", "fix_help")
 
     def __init__(self, id: str, name: str, severity: Severity, title: str, hint: str, help: str,
-                 check: Check | None = None, kind: str = COMPOSE):
+                 check: Check | None = None, kind: str = COMPOSE, fix: tuple[str, ...] = (), fix_help: str = ""):
         self.id = id
         self.name = name
         self.severity = severity
@@ -110,12 +127,21 @@ class Rule:
         self.help = help
         self.check = check  # None for rules the engine itself reports (SPIN0xx, SPIN9xx)
         self.kind = kind  # the kind of input it judges (RULE_PACKAGES)
+        self.fix = fix
+        self.fix_help = fix_help
 
     def __repr__(self) -> str:
         return f"Rule({self.id} {self.name})"
 
+    @property
+    def fix_kind(self) -> str:
+        """How docs and --explain name its fix: "safe", "unsafe", "safe or unsafe", or "none"."""
+        return " or ".join(self.fix) or "none"
+
     def finding(self, hit: Hit) -> Finding:
-        return Finding(self, hit.location, hit.message, hit.hint or self.hint, hit.service)
+        if hit.fix is not None and hit.fix.kind not in self.fix:
+            raise ValueError(f"{self.id} offers a {hit.fix.kind} fix but declares {self.fix_kind}")
+        return Finding(self, hit.location, hit.message, hit.hint or self.hint, hit.service, hit.fix)
 
 
 # Each kind's rules register when their package is imported, and that happens only when an input of
@@ -135,11 +161,14 @@ def register(rule_: Rule) -> Rule:
 
 
 def rule(id: str, name: str, severity: Severity, title: str, hint: str, help: str,
-         kind: str = COMPOSE) -> Callable[[Check], Check]:
-    """Register the decorated check under a stable id."""
+         kind: str = COMPOSE, fix: tuple[str, ...] = (), fix_help: str = "") -> Callable[[Check], Check]:
+    """Register the decorated check under a stable id; `fix` names the kinds of fix its hits carry."""
+    if bool(fix) != bool(fix_help):
+        raise ValueError(f"{id}: a fix needs fix_help (what it edits), and fix_help a fix")
 
     def decorate(check: Check) -> Check:
-        register(Rule(id, name, severity, title, hint, " ".join(help.split()), check, kind))
+        register(Rule(id, name, severity, title, hint, " ".join(help.split()), check, kind, fix,
+                      " ".join(fix_help.split())))
         return check
 
     return decorate

@@ -72,7 +72,8 @@ def render_json(findings: list[Finding]) -> str:
 
 def rule_metadata(rule: Rule) -> dict[str, str]:
     return {"id": rule.id, "name": rule.name, "severity": rule.severity.label, "title": rule.title,
-            "hint": rule.hint, "help": rule.help, "group": group_of(rule)}
+            "hint": rule.hint, "help": rule.help, "group": group_of(rule), "fix": rule.fix_kind,
+            "fix_help": rule.fix_help}
 
 
 def _sarif_rule(rule: Rule) -> dict:
@@ -86,7 +87,7 @@ def _sarif_rule(rule: Rule) -> dict:
             "markdown": f"**{md(rule.title)}**\n\n{md(rule.help)}\n\n**Fix:** {md(rule.hint)}",
         },
         "defaultConfiguration": {"level": SARIF_LEVELS[rule.severity]},
-        "properties": {"tags": ["spin", group_of(rule)], "precision": "high"},
+        "properties": {"tags": ["spin", group_of(rule)], "precision": "high", "fix": rule.fix_kind},
     }
 
 
@@ -99,8 +100,21 @@ def _artifact(path: str) -> dict:
     return {"uri": quote(path.replace(os.sep, "/")), "uriBaseId": "%SRCROOT%"}
 
 
-def render_sarif(findings: list[Finding], rules: list[Rule], failure: str | None = None) -> str:
-    """A SARIF 2.1.0 log; `failure` (the one-line reason of exit status 2) marks the run unsuccessful."""
+def _sarif_fix(finding: Finding, changes: list) -> dict:
+    """A result's `fixes` entry: the fix's description and, for each file it changes, the replacements."""
+    from spin_audit.fixer import replacements  # only when fixes are offered: it imports ruamel.yaml
+
+    return {
+        "description": {"text": f"{finding.fix.description} ({finding.fix.kind} fix)"},
+        "artifactChanges": [{"artifactLocation": _artifact(source.display),
+                             "replacements": replacements(source.text, text)} for source, text in changes],
+    }
+
+
+def render_sarif(findings: list[Finding], rules: list[Rule], failure: str | None = None,
+                 changes: dict | None = None) -> str:
+    """A SARIF 2.1.0 log; `failure` (the one-line reason of exit status 2) marks the run unsuccessful; `changes`
+    (fixer.offered_changes: the files each checked fix changes, by the finding's identity) gives results `fixes`."""
     from pathlib import Path
 
     index = {rule.id: i for i, rule in enumerate(rules)}
@@ -123,10 +137,15 @@ def render_sarif(findings: list[Finding], rules: list[Rule], failure: str | None
             properties["service"] = finding.service
         if finding.omitted:
             properties["omitted"] = finding.omitted
+        if finding.fix is not None:
+            properties["fixable"] = finding.fixable
         if properties:
             result["properties"] = properties
         if finding.suppressed_by is not None:
             result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
+        offered = (changes or {}).get(finding.identity())
+        if offered:
+            result["fixes"] = [_sarif_fix(finding, offered)]
         results.append(result)
     invocation: dict[str, object] = {"executionSuccessful": failure is None}
     if failure is not None:
@@ -157,6 +176,15 @@ def render_rule_list(rules: list[Rule], fmt: str) -> str:
     return "".join(f"{r.id}  {r.severity.label:<7}  {r.name:<{width}}  {r.title}\n" for r in rules)
 
 
+def fix_text(rule: Rule) -> str:
+    """What `--fix` does for the rule, as docs and --explain say it."""
+    if not rule.fix:
+        return "none: fix it by hand"
+    flag = "`--fix`" if rule.fix == ("safe",) else "`--fix --unsafe-fixes`" if rule.fix == ("unsafe",) else \
+        "`--fix` (unsafe ones with `--unsafe-fixes`)"
+    return f"{rule.fix_kind}, with {flag}: {rule.fix_help}"
+
+
 def render_explain(rule: Rule) -> str:
     return (f"{rule.id} {rule.name} [{rule.severity.label}]\n{rule.title}\n\n{rule.help}\n\n"
-            f"Fix: {rule.hint}\n")
+            f"Fix: {rule.hint}\nAuto-fix: {fix_text(rule)}\n")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from spin_audit.dockerfile import Dockerfile, parse_dockerfile
 from spin_audit.facts import GLOBAL_ROOT
 from spin_audit.interpolation import UNKNOWN, expand, split_outside_variables
-from spin_audit.loader import STDIN, InputError, SourceFile, YamlFile, YNode, load_yaml, parse_yaml, read_text
+from spin_audit.loader import STDIN, STDIN_DISPLAY, InputError, SourceFile, YamlFile, YNode, load_yaml, parse_yaml, read_text
 from spin_audit.registry import Location
 from spin_audit.targets import ANSWERS_NAME, YAML_SUFFIXES, Target
 
@@ -383,6 +383,12 @@ class Stack:
     def sources(self) -> list[SourceFile]:
         files = [f.source for f in self.files] + ([self.answers.source] if self.answers is not None else [])
         return files + [use.dockerfile.source for use in self.dockerfiles]
+
+    def yaml_files(self) -> dict[str, tuple[SourceFile, list[YNode | None]]]:
+        """The compose files `--fix` may write, by path as shown, each with its one document: not standard input,
+        not one with a key written twice (which value is meant is not known)."""
+        return {file.display: (file.source, [file.root]) for file in self.files
+                if file.source.display != STDIN_DISPLAY and not file.doc.duplicates}
 
     def top(self, key: str) -> Field | None:
         """A top-level section (volumes, secrets, networks) of the docker-compose files, merged."""

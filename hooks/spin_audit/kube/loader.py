@@ -39,6 +39,7 @@ from spin_audit.helm import chart_file, chart_of, chart_reason
 from spin_audit.kube.model import Bundle, KubeObject, Placement, Problem, text_of, under
 from spin_audit.loader import (
     STDIN,
+    STDIN_DISPLAY,
     Duplicate,
     InputError,
     SourceFile,
@@ -334,6 +335,7 @@ class _Reader:
         placements = self.placements()
         answered: Dict[str, Optional[str]] = {}  # by folder
         objects: List[KubeObject] = []
+        whole: Dict[str, tuple] = {}
         sources = [k.source for k in self.kustomizations.values()]
         for path, entry in self.files.items():
             documents = [d for d in entry.documents if d is not None]
@@ -359,7 +361,9 @@ class _Reader:
                 obj.access_origin = "--access" if access else ANSWERS_NAME
             objects += found
             sources.append(entry.source)
-        return Bundle(objects, sources, self.problems)
+            if not entry.broken and not entry.duplicates and entry.source.display != STDIN_DISPLAY:
+                whole[entry.source.display] = (entry.source, entry.documents)
+        return Bundle(objects, sources, self.problems, whole_files=whole)
 
 
 def load_bundle(paths: List[str], access: Optional[str] = None, stdin: Optional[SourceFile] = None) -> Bundle:

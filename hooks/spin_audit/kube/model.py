@@ -328,6 +328,12 @@ class Bundle:
     sources: List[SourceFile]
     problems: List[Problem]
     cache: Dict[str, Any] = field(default_factory=dict, repr=False)
+    # The manifests `--fix` may write, by path as shown, with their documents: read whole, every document
+    # parsed and no key written twice; never standard input, a template or a file of a Helm chart.
+    whole_files: Dict[str, Tuple[SourceFile, List[Optional[YNode]]]] = field(default_factory=dict, repr=False)
+
+    def yaml_files(self) -> Dict[str, Tuple[SourceFile, List[Optional[YNode]]]]:
+        return self.whole_files
 
     def of_kind(self, *kinds: str) -> List[KubeObject]:
         return [obj for obj in self.objects if obj.kind in kinds]
