@@ -13,6 +13,7 @@ CLUSTERS: Tuple[str, ...] = tuple(_RANCHER2["clusters"])
 INGRESS_DOMAIN: str = _RANCHER2["ingress_domain"]
 INGRESS_CLASS: str = _RANCHER2["ingress_class"]
 REGISTRY: str = _RANCHER2["registry"]
+PULL_SECRET: str = _RANCHER2["pull_secret"]  # every Spin namespace has it, for REGISTRY
 RETIRED_REGISTRIES: Tuple[str, ...] = tuple(_RANCHER2["retired_registries"])
 PULLABLE_REGISTRIES: Tuple[str, ...] = tuple(_RANCHER2["pullable_registries"]) + DOCKER_HUB_HOSTS + tuple(
     r for r in NERSC_REGISTRIES if r not in RETIRED_REGISTRIES)

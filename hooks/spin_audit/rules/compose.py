@@ -7,6 +7,7 @@ import re
 import shlex
 from collections.abc import Iterator
 
+from spin_audit.fixes import SAFE, Fix, Quoted, delete_key, replace
 from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.rules.common import path_text, shown, walk_scalars
@@ -206,12 +207,15 @@ def build_not_image(stack: Stack) -> Iterator[Hit]:
       title="`restart` is not supported by Rancher",
       hint="remove `restart:`; Rancher restarts failed containers itself (use health_check to tune it)",
       help="""Rancher manages container restarts; NERSC removed `restart: always` from its recipes as not
-      supported by Rancher. Use `io.rancher.container.start_once: 'true'` for one-shot jobs.""")
+      supported by Rancher. Use `io.rancher.container.start_once: 'true'` for one-shot jobs.""",
+      fix=(SAFE,), fix_help="deletes `restart:` from each file of the stack that sets it.")
 def restart_policy(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         found = service.get("restart")
         if found is not None:
-            yield Hit(found.key_location, f"service '{service.name}' sets `restart`", service.name)
+            edits = [delete_key(node, "restart") for _, node in service.parts if node.get("restart") is not None]
+            yield Hit(found.key_location, f"service '{service.name}' sets `restart`", service.name,
+                      fix=Fix(SAFE, "delete `restart`", edits))
 
 
 @rule("SPIN108", "rancher-only-service", E,
@@ -266,14 +270,17 @@ def health_check_units(stack: Stack) -> Iterator[Hit]:
       help="""YAML 1.1 readers (PyYAML, docker-compose) take some unquoted values as numbers, booleans
       or dates: `user: 1000:50` is the base-60 number 60050, a port `22:22` is 1342, `mode: 0400` is 256,
       `uid: 0` is a number where Rancher wants a string, `version: 2` is not the string '2'. Quote
-      such values.""")
+      such values.""",
+      fix=(SAFE,), fix_help="""quotes the value as written (`'22:22'`, `'0400'`, `'2'`): the string its author
+      meant, which is what Rancher reads.""")
 def yaml_retyped_value(stack: Stack) -> Iterator[Hit]:
     reported = set()
 
     def hit(part: Field, node: YNode, message: str, service: str | None = None) -> Iterator[Hit]:
         if id(node) not in reported:
             reported.add(id(node))
-            yield Hit(part.at(node), message, service, f"quote it: '{node.raw}'")
+            yield Hit(part.at(node), message, service, f"quote it: '{node.raw}'",
+                      Fix(SAFE, f"quote it: '{node.raw}'", [replace(node, Quoted(node.raw))]))
 
     for file in stack.files:
         version = file.root.get("version")

@@ -5,14 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from spin_audit.facts import FILE_SYSTEM_ROOTS, GLOBAL_MOUNT_CAPABILITIES, HOME_ROOTS, serves_users
+from spin_audit.fixes import UNSAFE, Fix, Quoted, replace, set_key
+from spin_audit.interpolation import split_outside_variables
 from spin_audit.registry import Hit, Severity, rule
-from spin_audit.stack import Service, Stack
+from spin_audit.stack import Mount, Service, Stack
 
 E, W = Severity.ERROR, Severity.WARNING
 
 
 def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root + "/")
+
+
+READ_ONLY_FIX = """mounts the volume read-only: `:ro` on the short form (in place of `:rw`), `read_only: true` on the
+long one (unsafe: a service that writes there fails)."""
+
+
+def _read_only(mount: Mount) -> Fix | None:
+    if mount.node.is_map:
+        return Fix(UNSAFE, "mount it read-only", [set_key(mount.node, "read_only", value=True)])
+    text = mount.node.text()
+    parts = split_outside_variables(text or "", ":")
+    if text is None or len(parts) not in (2, 3):
+        return None
+    options = [option for option in (parts[2].split(",") if len(parts) == 3 else []) if option and option != "rw"]
+    return Fix(UNSAFE, "mount it read-only", [replace(mount.node, ":".join(parts[:2] + [",".join(["ro"] + options)]))])
+
+
+def _run_as(stack: Stack) -> str | None:
+    """`UID[:GID]` from the stack's answers (run_as_uid, run_as_gid), the account its author named for the global
+    file system."""
+    answers = stack.answers.root if stack.answers is not None else None
+    uid, gid = (answers.get(key) if answers is not None else None for key in ("run_as_uid", "run_as_gid"))
+    if uid is None or not isinstance(uid.value, int) or isinstance(uid.value, bool) or uid.value <= 0:
+        return None
+    ok_gid = gid is not None and isinstance(gid.value, int) and not isinstance(gid.value, bool) and gid.value > 0
+    return f"{uid.value}:{gid.value}" if ok_gid else str(uid.value)
 
 
 def _writes_by_design(service: Service) -> bool:
@@ -26,25 +54,33 @@ def _writes_by_design(service: Service) -> bool:
       hint='run the service as your NERSC or collaboration account: `user: "UID:GID"` with numbers',
       help="""A service that mounts the global file system must run as a numeric, non-root NERSC user or
       collaboration account (`user: "UID:GID"`), so that the file system's ownership and permissions
-      hold inside Spin. Root maps to nobody there, and a user name cannot be checked by Spin.""")
+      hold inside Spin. Root maps to nobody there, and a user name cannot be checked by Spin.""",
+      fix=(UNSAFE,), fix_help="""where the stack's .copier-answers.yml names the account (`run_as_uid`,
+      `run_as_gid`), writes `user: "UID:GID"` in docker-compose.yml (unsafe: an image that must start as root
+      no longer starts).""")
 def global_mount_user(stack: Stack) -> Iterator[Hit]:
+    account = _run_as(stack)
     for service in stack.services.values():
         mounts = service.global_mounts
         if not mounts:
             continue
         user, found = service.user, service.get("user")
+        fix = Fix(UNSAFE, f"run as {account}", [set_key(service.compose.node, "user", value=Quoted(account),
+                                                        after=("image",))]) \
+            if account is not None and service.compose is not None and service.compose.node.is_map else None
         if user is None:
             yield Hit(mounts[0].location, f"service '{service.name}' mounts {mounts[0].path} but sets no `user`",
-                      service.name)
+                      service.name, fix=fix)
         elif not user.known:
             continue  # `${UID}` without a default: only `rancher up` knows
         elif not user.numeric:
             assert found is not None
             yield Hit(found.at(), f"service '{service.name}' mounts the global file system as user "
-                                  f"'{user.text}', which is not numeric UID:GID", service.name)
+                                  f"'{user.text}', which is not numeric UID:GID", service.name, fix=fix)
         elif user.root:
             assert found is not None
-            yield Hit(found.at(), f"service '{service.name}' mounts the global file system as root", service.name)
+            yield Hit(found.at(), f"service '{service.name}' mounts the global file system as root", service.name,
+                      fix=fix)
 
 
 @rule("SPIN302", "global-mount-capability", E,
@@ -71,7 +107,8 @@ def global_mount_capability(stack: Stack) -> Iterator[Hit]:
       The rule is about the services that serve the public: db, kv and util (and their -suffix forms,
       such as db-dump) and scheduled or one-shot jobs (`cron.schedule`, `io.rancher.container.start_once`)
       serve no user and may write, as NERSC's own dump jobs do. Access comes from `--access` or `access`
-      in .copier-answers.yml.""")
+      in .copier-answers.yml.""",
+      fix=(UNSAFE,), fix_help=READ_ONLY_FIX)
 def global_mount_read_write_public(stack: Stack) -> Iterator[Hit]:
     if stack.access != "public":
         return
@@ -81,7 +118,8 @@ def global_mount_read_write_public(stack: Stack) -> Iterator[Hit]:
         for mount in service.global_mounts:
             if not mount.read_only:
                 yield Hit(mount.location, f"service '{service.name}' mounts {mount.path} read-write on a public "
-                                          f"stack (access from {stack.access_origin})", service.name)
+                                          f"stack (access from {stack.access_origin})", service.name,
+                          fix=_read_only(mount))
 
 
 @rule("SPIN304", "global-mount-read-write-unconfirmed", W,
@@ -92,7 +130,8 @@ def global_mount_read_write_public(stack: Stack) -> Iterator[Hit]:
       `--access` or an `access` answer in .copier-answers.yml the audit cannot tell, so it asks you to
       confirm for each service that serves users. Services that exist to write (db, kv, util and their
       -suffix forms such as db-dump, and scheduled or one-shot jobs) are not asked: a dump job must write,
-      and is safe when it writes only its own subdirectory as the collaboration account.""")
+      and is safe when it writes only its own subdirectory as the collaboration account.""",
+      fix=(UNSAFE,), fix_help=READ_ONLY_FIX)
 def global_mount_read_write_unconfirmed(stack: Stack) -> Iterator[Hit]:
     if stack.access is not None:
         return
@@ -102,7 +141,8 @@ def global_mount_read_write_unconfirmed(stack: Stack) -> Iterator[Hit]:
         for mount in service.global_mounts:
             if not mount.read_only:
                 yield Hit(mount.location, f"service '{service.name}' mounts {mount.path} read-write: allowed only "
-                                          "if the service is authenticated or private", service.name)
+                                          "if the service is authenticated or private", service.name,
+                          fix=_read_only(mount))
 
 
 @rule("SPIN305", "global-mount-home", E,

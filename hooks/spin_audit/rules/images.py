@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from spin_audit.facts import DOCKER_HUB_HOSTS, MOVING_TAG, NERSC_REGISTRIES
+from spin_audit.fixes import SAFE, Fix, append_item, replace, set_key
 from spin_audit.interpolation import UNKNOWN, expand
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.stack import Service, Stack
@@ -80,6 +81,24 @@ def _pulls_always(service: Service) -> bool:
     return (service.labels().get(PULL_LABEL) or "").strip().lower() == "always"
 
 
+def _pull_always(service: Service, becomes: str | None = None) -> Fix | None:
+    """The label `io.rancher.container.pull_image: always` in the mapping that sets the image: a key of its
+    `labels` mapping, an item of its `labels` list (in place of another value of that label), or a new mapping."""
+    image = service.get("image")
+    mapping = next((node for _, node in service.parts if image is not None and node.get("image") is image.node), None)
+    if mapping is None:
+        return None
+    labels = mapping.get("labels")
+    if labels is not None and labels.is_seq:
+        item = f"{PULL_LABEL}=always"
+        written = next((node for node in labels.seq() if (node.text() or "").partition("=")[0].strip() == PULL_LABEL),
+                       None)
+        edit = replace(written, item) if written is not None else append_item(mapping, "labels", value=item)
+    else:
+        edit = set_key(mapping, "labels", PULL_LABEL, value="always", after=("image",))
+    return Fix(SAFE, f"add label {PULL_LABEL}: always", [edit], becomes)
+
+
 @rule("SPIN401", "image-registry", E,
       title="Image from a registry Spin does not allow",
       hint="push the image to registry.spin.nersc.gov/<project>/<image>:<tag>, or use a Docker Hub image",
@@ -101,14 +120,16 @@ def image_registry(stack: Stack) -> Iterator[Hit]:
       hint="pin a version tag (`:v1.2.3`); if you must float, add label `io.rancher.container.pull_image: always`",
       help="""An image without a tag is `:latest`, and a Spin node runs whatever `:latest` it cached,
       possibly months old, differing from node to node. Use explicit version tags; a floating tag needs
-      the label `io.rancher.container.pull_image: always` so that Rancher pulls on every start.""")
+      the label `io.rancher.container.pull_image: always` so that Rancher pulls on every start.""",
+      fix=(SAFE,), fix_help=f"""adds the label `{PULL_LABEL}: always` where the image is set; the floating tag
+      stays, so the finding becomes SPIN403.""")
 def image_latest_not_pulled(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         found, ref = _image(service)
         if ref is not None and ref.tag_known and ref.floating and not _pulls_always(service):
             what = "has no tag (so it is :latest)" if ref.tag is None else "uses :latest"
             yield Hit(found.at(), f"service '{service.name}' image {found.node.value!r} {what} without label "
-                                  f"{PULL_LABEL}: always", service.name)
+                                  f"{PULL_LABEL}: always", service.name, fix=_pull_always(service, "SPIN403"))
 
 
 @rule("SPIN403", "image-latest", W,
@@ -133,13 +154,14 @@ def image_latest(stack: Stack) -> Iterator[Hit]:
       (`3-latest`, `latest-alpine`) is moved by every release or push; a date or a commit in the tag
       (`main-3f2a1bc`) pins it. A Spin node runs whatever it pulled first, so nodes drift apart
       and an upgrade brings nothing new: NERSC's recipes pair such tags with the label
-      `io.rancher.container.pull_image: always`. (This is how an image changes under a running stack.)""")
+      `io.rancher.container.pull_image: always`. (This is how an image changes under a running stack.)""",
+      fix=(SAFE,), fix_help=f"adds the label `{PULL_LABEL}: always` where the image is set.")
 def image_moving_tag_not_pulled(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         found, ref = _image(service)
         if ref is not None and ref.tag_known and ref.moving and not _pulls_always(service):
             yield Hit(found.at(), f"service '{service.name}' image {found.node.value!r} has a tag that moves, "
-                                  f"without label {PULL_LABEL}: always", service.name)
+                                  f"without label {PULL_LABEL}: always", service.name, fix=_pull_always(service))
 
 
 @rule("SPIN404", "image-missing", E,

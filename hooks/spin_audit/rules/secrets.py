@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from spin_audit.credentials import url_password
+from spin_audit.fixes import SAFE, UNSAFE, Fix, Quoted, replace, set_key
 from spin_audit.interpolation import expand
 from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Location, Severity, rule
@@ -174,7 +175,11 @@ def _mode(node: YNode | None) -> int | None:
       help="""Secret files should be readable by their owner only: mode '0400', owned by the user the
       service reads them as. Without `mode` Rancher uses 0444, readable by every user in the container.
       An image that starts as root and drops to its own user (postgres, mysql) reads its password file
-      as that user: a root-owned 0400 file would be unreadable, so give the secret that user's uid.""")
+      as that user: a root-owned 0400 file would be unreadable, so give the secret that user's uid.""",
+      fix=(SAFE, UNSAFE), fix_help="""writes `mode: '0400'` (a short-form secret becomes the long form). Safe
+      when the service runs as a numeric non-root `user:`: the secret's `uid` becomes that user's, who reads it.
+      Unsafe otherwise: without a `user:` the image decides who reads the file, and one that drops from root to
+      its own user (postgres, mysql) can no longer read it.""")
 def secret_mode(stack: Stack) -> Iterator[Hit]:
     for use in secret_uses(stack):
         node = use.part("mode")
@@ -187,7 +192,21 @@ def secret_mode(stack: Stack) -> Iterator[Hit]:
         elif mode & 0o077 or not mode & 0o400:
             origin = "" if node is not None else " (the default)"
             yield Hit(where, f"service '{use.service.name}': secret '{name}' has mode {mode:04o}{origin}",
-                      use.service.name)
+                      use.service.name, fix=_owner_only(use))
+
+
+def _owner_only(use: SecretUse) -> Fix | None:
+    """mode '0400', and for a service that runs as a numeric non-root user, that user's uid (else it cannot read)."""
+    if use.source is None:
+        return None
+    user = use.service.user
+    owner = user.uid if user is not None and user.numeric and not user.root else None
+    settings = {"mode": Quoted("0400"), **({"uid": Quoted(str(int(owner)))} if owner is not None else {})}
+    kind = SAFE if owner is not None else UNSAFE
+    if not use.node.is_map:  # `- db.stack.pw`: the long form, with the same source
+        return Fix(kind, "mount it with mode 0400", [replace(use.node, {"source": use.source, **settings})])
+    return Fix(kind, "mount it with mode 0400", [set_key(use.node, key, value=value, after=("target", "source"))
+                                                 for key, value in settings.items()])
 
 
 @rule("SPIN605", "secret-owner", W,

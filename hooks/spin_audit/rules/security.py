@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from spin_audit.facts import ALLOWED_CAPABILITIES
+from spin_audit.fixes import UNSAFE, Fix, append_item
 from spin_audit.interpolation import expand
 from spin_audit.registry import Hit, Severity, rule
 from spin_audit.rules.common import shown, truthy
@@ -19,7 +20,10 @@ HOST_NAMESPACE_KEYS = ("network_mode", "net", "pid", "ipc", "uts")  # `net` is f
       title="Service does not drop all capabilities",
       hint="add `cap_drop: [ALL]` and add back only what the service needs with `cap_add`",
       help="""Spin requires every service to start from no Linux capabilities (`cap_drop: [ALL]`) and
-      add back only the few it needs from the allowed list.""")
+      add back only the few it needs from the allowed list.""",
+      fix=(UNSAFE,), fix_help="""adds ALL to the service's `cap_drop` in docker-compose.yml (unsafe: an image
+      that needs a capability, such as postgres's CHOWN and SETUID, stops starting until `cap_add` gives it
+      back).""")
 def cap_drop_all(stack: Stack) -> Iterator[Hit]:
     for service in stack.services.values():
         if service.compose is None or not service.compose.node.is_map:
@@ -30,7 +34,8 @@ def cap_drop_all(stack: Stack) -> Iterator[Hit]:
         found = service.get("cap_drop")
         where = found.key_location if found else service.location
         yield Hit(where, f"service '{service.name}' does not drop all capabilities (`cap_drop: [ALL]`)",
-                  service.name)
+                  service.name, fix=Fix(UNSAFE, "drop ALL capabilities", [
+                      append_item(service.compose.node, "cap_drop", value="ALL")]))
 
 
 @rule("SPIN202", "capability-not-allowed", E,

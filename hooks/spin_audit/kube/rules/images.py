@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, Tuple
 
-from spin_audit.kube.facts import PULLABLE_REGISTRIES, REGISTRY, RETIRED_REGISTRIES
-from spin_audit.kube.model import Bundle, Container, text_of
+from spin_audit.fixes import SAFE, Fix, set_key
+from spin_audit.kube.facts import PULL_SECRET, PULLABLE_REGISTRIES, REGISTRY, RETIRED_REGISTRIES
+from spin_audit.kube.model import Bundle, Container, PodSpec, text_of
 from spin_audit.kube.rules.common import kube_rule
 from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Severity
@@ -54,6 +55,11 @@ def _policy(container: Container) -> Optional[str]:
     return text_of(container.node.get("imagePullPolicy"))
 
 
+def _pull_always(container: Container, becomes: Optional[str] = None) -> Fix:
+    return Fix(SAFE, "set imagePullPolicy: Always", [set_key(container.node, "imagePullPolicy", value="Always",
+                                                             after=("image",))], becomes)
+
+
 def _runs_stale(container: Container) -> bool:
     """A floating tag that each node may run from its own stale copy: the policy caches it, and the container
     is one that serves (an init container that chowns a volume with busybox does the same with any busybox)."""
@@ -67,13 +73,16 @@ def _runs_stale(container: Container) -> bool:
            Spin node runs whatever `:latest` it cached, possibly months old and different from node to node,
            and a rollout does not bring the new image. Kubernetes pulls a floating tag on every start only
            with `Always` (its default for such tags when no policy is written). An init container's floating
-           image (busybox that prepares a volume) is SPINK403's warning instead: any copy of it does the job.""")
+           image (busybox that prepares a volume) is SPINK403's warning instead: any copy of it does the job.""",
+           fix=(SAFE,), fix_help="""sets `imagePullPolicy: Always`, what Kubernetes does for such a tag when no
+           policy is written; the floating tag stays, so the finding becomes SPINK403.""")
 def image_floating_not_pulled(bundle: Bundle) -> Iterator[Hit]:
     for container, node, text, ref in _images(bundle):
         if ref is not None and ref.floating and _runs_stale(container):
             what = "has no tag (so it is :latest)" if ref.tag is None else "uses :latest"
             yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} {what} with "
-                                                  f"imagePullPolicy {_policy(container)}")
+                                                  f"imagePullPolicy {_policy(container)}",
+                      fix=_pull_always(container, becomes="SPINK403"))
 
 
 @kube_rule("SPINK403", "k8s-image-floating", W,
@@ -98,13 +107,15 @@ def image_floating(bundle: Bundle) -> Iterator[Hit]:
            help="""A tag that names only a major version (`mysql:8`, `postgres:17-alpine`) or a channel
            (`alpine`) is moved by every release, but Kubernetes pulls it again only with `imagePullPolicy:
            Always` (its default is IfNotPresent for any tag but latest): each node keeps the image it pulled
-           first.""")
+           first.""",
+           fix=(SAFE,), fix_help="sets the container's `imagePullPolicy: Always`.")
 def image_moving_tag_not_pulled(bundle: Bundle) -> Iterator[Hit]:
     for container, node, text, ref in _images(bundle):
         policy = _policy(container)
         if ref is not None and ref.moving and policy != "Always":
             yield Hit(container.pod.obj.at(node), f"{container.label} image {text!r} has a tag that moves, with "
-                                                  f"imagePullPolicy {policy or 'IfNotPresent (the default)'}")
+                                                  f"imagePullPolicy {policy or 'IfNotPresent (the default)'}",
+                      fix=_pull_always(container))
 
 
 @kube_rule("SPINK404", "k8s-image-missing", E,
@@ -132,3 +143,51 @@ def image_invalid(bundle: Bundle) -> Iterator[Hit]:
         found = container.image
         if found is not None and found.value is not None and not isinstance(found.value, str):
             yield Hit(container.pod.obj.at(found), f"{container.label} image is not a string")
+
+
+def _pull_secrets(node: Optional[YNode]) -> List[str]:
+    """The names an `imagePullSecrets` list gives."""
+    names = (text_of(item.get("name")) for item in (node.seq() if node is not None else []) if item.is_map)
+    return [name for name in names if name]
+
+
+def _account_secrets(bundle: Bundle, pod: PodSpec) -> List[str]:
+    """The pull secrets the pod's service account in the bundle gives it (`default` when it names none)."""
+    account = text_of(pod.node.get("serviceAccountName")) or text_of(pod.node.get("serviceAccount")) or "default"
+    found = []
+    for obj in bundle.of_kind("ServiceAccount"):
+        if obj.name == account and (None in (obj.namespace, pod.obj.namespace) or obj.namespace == pod.obj.namespace):
+            found += _pull_secrets(obj.node.get("imagePullSecrets"))
+    return found
+
+
+@kube_rule("SPINK407", "k8s-image-pull-secret", W,
+           title=f"{REGISTRY} image in a pod without the {PULL_SECRET} pull secret",
+           hint=f"add `imagePullSecrets: [{{name: {PULL_SECRET}}}]` to the pod spec",
+           help=f"""{REGISTRY} asks for NERSC credentials for a private project; Spin keeps them in the pull secret
+           `{PULL_SECRET}`, which every namespace has, but a pod uses it only when its spec (or its service
+           account) names it under `imagePullSecrets`. Without it the kubelet cannot pull a private project's image
+           (ErrImagePull, ImagePullBackOff): the commonest reason a hand-written manifest does not start on Spin.
+           A warning, not an error, because a public project pulls without credentials. A pod that names other
+           pull secrets is taken to bring its own credentials and is not reported, nor is a kustomize patch, nor
+           a pod that a patch of the bundle gives pull secrets.""",
+           fix=(SAFE,), fix_help=f"""adds `{PULL_SECRET}` to the pod spec's `imagePullSecrets` (the list is created
+           when missing): a secret every Spin namespace has, used only to pull.""")
+def image_pull_secret(bundle: Bundle) -> Iterator[Hit]:
+    pods = {}
+    for container, node, text, ref in _images(bundle):
+        if ref is not None and ref.registry is not None and ref.registry.split(":")[0] == REGISTRY:
+            pods.setdefault(id(container.pod), (container, node, text))
+    patched = {(pod.obj.kind, pod.obj.name) for pod in bundle.pods
+               if pod.obj.partial and _pull_secrets(pod.node.get("imagePullSecrets"))}
+    for pod in bundle.pods:
+        if id(pod) not in pods or pod.obj.partial:
+            continue
+        if _pull_secrets(pod.node.get("imagePullSecrets")) or _account_secrets(bundle, pod) or (
+                pod.obj.kind, pod.obj.name) in patched:
+            continue  # the pod's own pull secrets, its service account's, or a patch's
+        container, node, text = pods[id(pod)]
+        yield Hit(pod.obj.at(node), f"{container.label} pulls {text!r} but the pod names no pull secret "
+                                    f"({PULL_SECRET})",
+                  fix=Fix(SAFE, f"add the pull secret {PULL_SECRET}", [
+                      set_key(pod.node, "imagePullSecrets", value=[{"name": PULL_SECRET}])]))

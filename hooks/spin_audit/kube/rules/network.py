@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator, List, Optional, Tuple
 
+from spin_audit.fixes import SAFE, Fix, append_item, replace, set_key
 from spin_audit.kube.facts import CLUSTERS, INGRESS_CLASS, INGRESS_DOMAIN, REFUSED_LB_PORTS, SEEN_LB_PORTS
 from spin_audit.kube.model import Bundle, KubeObject, Placement, dig, integer, text_of
 from spin_audit.kube.rules.common import kube_rule
@@ -64,7 +65,11 @@ def _ingresses(bundle: Bundle):
            namespace and the cluster ({', '.join(CLUSTERS)}); a public name is a DNS CNAME to that host, added
            as another rule. The namespace is the manifest's or the one its kustomization sets; where neither
            says, any namespace is accepted. Quoted refusal: `ingress must have one host with the name
-           ingress.<ns>.development.{INGRESS_DOMAIN}`.""")
+           ingress.<ns>.development.{INGRESS_DOMAIN}`.""",
+           fix=(SAFE,), fix_help="""where the namespace and the cluster are known (the manifest's or its
+           kustomization's namespace, an overlay folder named after the cluster) and the same for every overlay
+           that applies the Ingress: writes Spin's host in place of the wrong one under the Spin domain (and in
+           `spec.tls` hosts), or, when it has none, adds a rule for it that routes as the first rule does.""")
 def ingress_host(bundle: Bundle) -> Iterator[Hit]:
     for obj, hosts, placements in _ingresses(bundle):
         for placement in placements:
@@ -74,22 +79,49 @@ def ingress_host(bundle: Bundle) -> Iterator[Hit]:
             wrong = [(host, node) for host, node in hosts if _spin_parts(host) is not None]
             if wrong:
                 host, node = wrong[0]
-                yield Hit(obj.at(node), f"{obj.label} host {host} is not {_expected(placement)} (ING-002)")
+                yield Hit(obj.at(node), f"{obj.label} host {host} is not {_expected(placement)} (ING-002)",
+                          fix=_spin_host(obj, placements, node))
             else:
                 yield Hit(obj.where(None, "spec", "rules"), f"{obj.label} has no host {_expected(placement)} "
-                                                            "(ING-002)")
+                                                            "(ING-002)", fix=_spin_host(obj, placements, None))
+
+
+def _spin_host(obj: KubeObject, placements: List[Placement], wrong: Optional[YNode]) -> Optional[Fix]:
+    """Spin's host for the Ingress, written over the `wrong` one (and its TLS entries) or added as a rule routed
+    as the first one; None unless every placement knows its namespace and cluster and they agree."""
+    expected = {_expected(p) for p in placements if p.namespace is not None and p.cluster is not None}
+    if len(expected) != 1 or any(p.namespace is None or p.cluster is None for p in placements):
+        return None
+    host = expected.pop()
+    if wrong is not None:
+        old = text_of(wrong)
+        tls = dig(obj.node, "spec", "tls")
+        edits = [replace(wrong, host)] + [replace(item, host) for entry in (tls.seq() if tls is not None else [])
+                                          for item in (dig(entry, "hosts").seq() if dig(entry, "hosts") else [])
+                                          if text_of(item) == old]
+        return Fix(SAFE, f"write Spin's host {host}", edits)
+    rules = dig(obj.node, "spec", "rules")
+    first = rules.seq()[0] if rules is not None and rules.seq() else None
+    http = first.get("http") if first is not None and first.is_map else None
+    if http is None or not http.is_map:
+        return None
+    return Fix(SAFE, f"add a rule for Spin's host {host}", [
+        append_item(obj.node, "spec", "rules", value={"host": host, "http": http.plain()})])
 
 
 @kube_rule("SPINK502", "k8s-ingress-class-missing", W,
            title="Ingress without ingressClassName: nginx",
            hint=f"set `spec.ingressClassName: {INGRESS_CLASS}`",
            help=f"""Spin's ingress controller is ingress-nginx, class `{INGRESS_CLASS}`. An Ingress that names no
-           class relies on the cluster's default class; NERSC's charts always name it.""")
+           class relies on the cluster's default class; NERSC's charts always name it.""",
+           fix=(SAFE,), fix_help=f"sets `spec.ingressClassName: {INGRESS_CLASS}`, Spin's only class.")
 def ingress_class_missing(bundle: Bundle) -> Iterator[Hit]:
     for obj, _, _ in _ingresses(bundle):
         if dig(obj.node, "spec", "ingressClassName") is None and dig(obj.node, "metadata", "annotations",
                                                                      CLASS_ANNOTATION) is None:
-            yield Hit(obj.where(None, "spec"), f"{obj.label} names no ingress class")
+            yield Hit(obj.where(None, "spec"), f"{obj.label} names no ingress class",
+                      fix=Fix(SAFE, f"set ingressClassName: {INGRESS_CLASS}", [
+                          set_key(obj.node, "spec", "ingressClassName", value=INGRESS_CLASS)]))
 
 
 @kube_rule("SPINK503", "k8s-ingress-class", E,

@@ -9,6 +9,7 @@ import re
 from typing import Iterator, List, Optional, Tuple
 
 from spin_audit.credentials import PLACEHOLDER, url_password
+from spin_audit.fixes import SAFE, UNSAFE, Fix, Octal, replace, set_key
 from spin_audit.kube.model import Bundle, Volume, dig, integer, text_of, under
 from spin_audit.kube.rules.common import kube_rule
 from spin_audit.loader import YNode
@@ -103,6 +104,7 @@ def secret_committed(bundle: Bundle) -> Iterator[Hit]:
 # Names that say a Secret's key or file is a password: DB_PASSWORD, pgpass, MONGO_PASSWD, passphrase.
 PASSWORD_NAME = re.compile(r"PASS(?:WORD|WD|PHRASE)?(?![A-Z])|(?<![A-Z])PWD(?![A-Z])", re.IGNORECASE)
 DEFAULT_VOLUME_MODE = 0o644  # Kubernetes' defaultMode of secret and projected volumes
+OWNER_ONLY = 0o400
 WORLD_READABLE = 0o004
 
 
@@ -110,12 +112,24 @@ class SecretFiles:
     """The files one Secret puts in a volume: a `secret` volume, or one source of a `projected` one."""
 
     def __init__(self, volume: Volume, name: str, default_mode: Optional[YNode], items: Optional[YNode],
-                 at: YNode):
+                 at: YNode, holder: YNode):
         self.volume = volume
         self.name = name
         self.default_mode = default_mode  # the volume's defaultMode, if written
         self.items = [item for item in (items.seq() if items is not None else []) if item.is_map]
         self.at = at  # where the volume names the Secret
+        self.holder = holder  # the mapping that has (or would have) defaultMode: `secret` or `projected`
+
+    def owner_only(self, key: Optional[str], node: Optional[YNode], kind: str) -> Fix:
+        """Mode 0400 for the key's item (its own `mode`), or for every key (defaultMode) when no items are listed."""
+        item = next((item for item in self.items if text_of(item.get("key")) == key), None) if key else None
+        if node is not None and (item is None or node is item.get("mode")):
+            edit = replace(node, Octal(OWNER_ONLY))
+        elif item is not None:
+            edit = set_key(item, "mode", value=Octal(OWNER_ONLY), after=("path",))
+        else:
+            edit = set_key(self.holder, "defaultMode", value=Octal(OWNER_ONLY))
+        return Fix(kind, "mount it with mode 0400", [edit])
 
     def modes(self) -> List[Tuple[Optional[str], Optional[YNode]]]:
         """(key, the node that sets its mode, if any) of each item, or (None, defaultMode) for every key."""
@@ -128,12 +142,13 @@ def _secret_files(volume: Volume) -> Iterator[SecretFiles]:
     secret, projected = volume.node.get("secret"), volume.node.get("projected")
     if secret is not None and text_of(secret.get("secretName")):
         yield SecretFiles(volume, text_of(secret.get("secretName")), secret.get("defaultMode"), secret.get("items"),
-                          secret)
+                          secret, secret)
     sources = projected.get("sources") if projected is not None else None
     for source in sources.seq() if sources is not None else []:
         part = source.get("secret")
         if part is not None and text_of(part.get("name")):
-            yield SecretFiles(volume, text_of(part.get("name")), projected.get("defaultMode"), part.get("items"), part)
+            yield SecretFiles(volume, text_of(part.get("name")), projected.get("defaultMode"), part.get("items"), part,
+                              projected)
 
 
 def _password_evidence(bundle: Bundle, files: SecretFiles, key: Optional[str]) -> List[str]:
@@ -174,7 +189,11 @@ def _mode(node: Optional[YNode]) -> Optional[int]:
            `defaultMode` or an item's `mode` says otherwise, so every user in the container can read it. Where
            the Secret holds a password (a key named so in the Secret object or the volume's `items`, a
            `*PASSWORD*_FILE` variable that points into the volume, or the Secret's own name), mount it 0400, as
-           Spin's users do, readable by its owner only (the pod's fsGroup or runAsUser gives the owner).""")
+           Spin's users do, readable by its owner only (the pod's fsGroup or runAsUser gives the owner).""",
+           fix=(SAFE, UNSAFE), fix_help="""writes mode 0400: on the item that holds the password when the volume
+           lists items, else the volume's `defaultMode`. Safe when the pod sets `fsGroup` (the kubelet gives its
+           group read access); unsafe otherwise, since the files stay root's and a container that runs as
+           another user can no longer read them.""")
 def secret_volume_mode(bundle: Bundle) -> Iterator[Hit]:
     for pod in bundle.pods:
         for volume in pod.volumes.values():
@@ -187,7 +206,9 @@ def secret_volume_mode(bundle: Bundle) -> Iterator[Hit]:
                     if mode is None or not mode & WORLD_READABLE or not evidence:
                         continue
                     origin = "" if node is not None else " (the default)"
+                    kind = SAFE if integer(pod.setting("fsGroup")) is not None else UNSAFE
                     yield Hit(pod.obj.at(node) if node is not None else pod.obj.at(files.at, key=True),
                               f"{pod.obj.label} mounts Secret '{files.name}' with mode {mode:04o}{origin}, readable "
-                              f"by every user in the container; it holds a password ({', '.join(evidence)})")
+                              f"by every user in the container; it holds a password ({', '.join(evidence)})",
+                              fix=files.owner_only(key, node, kind))
 

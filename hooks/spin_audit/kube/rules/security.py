@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from spin_audit.fixes import SAFE, UNSAFE, Fix, append_item, set_key
 from spin_audit.kube.facts import ALLOWED_CAPABILITIES
-from spin_audit.kube.model import Bundle
+from spin_audit.kube.model import Bundle, Container
 from spin_audit.kube.rules.common import kube_rule
 from spin_audit.registry import Hit, Severity
 
@@ -20,14 +21,18 @@ HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
            help=f"""Spin's charts and nearly every Spin workload start each container from no Linux capabilities
            (`drop: [ALL]`) and add back only a few ({', '.join(ALLOWED_CAPABILITIES)}). Root init containers
            without a capabilities block run in production, so admission evidently does not refuse the
-           omission: a warning, for containers and init containers alike.""")
+           omission: a warning, for containers and init containers alike.""",
+           fix=(UNSAFE,), fix_help="""adds ALL to `securityContext.capabilities.drop` (unsafe: an image that needs a
+           capability, such as postgres's CHOWN and SETUID, stops starting until it is added back).""")
 def cap_drop_all(bundle: Bundle) -> Iterator[Hit]:
     for container in bundle.containers:
         if container.pod.obj.partial:
             continue
         if "ALL" not in [name for name, _ in container.capabilities("drop")]:
             yield Hit(container.where("securityContext", "capabilities", "drop"),
-                      f"{container.label} does not drop ALL capabilities")
+                      f"{container.label} does not drop ALL capabilities",
+                      fix=Fix(UNSAFE, "drop ALL capabilities", [
+                          append_item(container.node, "securityContext", "capabilities", "drop", value="ALL")]))
 
 
 @kube_rule("SPINK202", "k8s-capability-not-allowed", E,
@@ -62,16 +67,32 @@ def privileged(bundle: Bundle) -> Iterator[Hit]:
            hint="set `securityContext.allowPrivilegeEscalation: false`",
            help="""Spin's charts and most Spin workloads set `allowPrivilegeEscalation: false`, so that no
            process in the container gains privileges through setuid binaries. Workloads without it run in
-           production, so it is a warning.""")
+           production, so it is a warning.""",
+           fix=(SAFE, UNSAFE), fix_help="""sets `securityContext.allowPrivilegeEscalation: false`: safe where the
+           manifest does not say, unsafe where it says `true` (the container may rely on a setuid program such as
+           sudo); none for a privileged container or one that adds SYS_ADMIN, which Kubernetes refuses with
+           it.""")
 def privilege_escalation(bundle: Bundle) -> Iterator[Hit]:
     for container in bundle.containers:
         found = container.setting("allowPrivilegeEscalation")
         if found is not None and found.value is True:
             yield Hit(container.pod.obj.at(found, key=True), f"{container.label} sets allowPrivilegeEscalation: "
-                                                             "true")
+                                                             "true", fix=_no_escalation(container, UNSAFE))
         elif (found is None or found.value is not False) and not container.pod.obj.partial:
             yield Hit(container.where("securityContext", "allowPrivilegeEscalation"),
-                      f"{container.label} does not set allowPrivilegeEscalation: false")
+                      f"{container.label} does not set allowPrivilegeEscalation: false",
+                      fix=_no_escalation(container, SAFE))
+
+
+def _no_escalation(container: Container, kind: str) -> Optional[Fix]:
+    """allowPrivilegeEscalation: false, unless the container is privileged or adds SYS_ADMIN (the API server
+    refuses the pair)."""
+    privileged = container.setting("privileged")
+    if privileged is not None and privileged.value is True or "SYS_ADMIN" in [n for n, _ in container.capabilities(
+            "add")]:
+        return None
+    return Fix(kind, "set allowPrivilegeEscalation: false", [
+        set_key(container.node, "securityContext", "allowPrivilegeEscalation", value=False)])
 
 
 @kube_rule("SPINK205", "k8s-host-namespace", E,

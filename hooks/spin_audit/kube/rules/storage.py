@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from spin_audit.kube.facts import (
     ALLOWED_CAPABILITIES,
@@ -13,9 +13,11 @@ from spin_audit.kube.facts import (
     STORAGE_CLASS,
     UNMOUNTABLE_ROOTS,
 )
-from spin_audit.kube.model import Bundle, KubeObject, entrances, integer, text_of, under
 from spin_audit.facts import serves_users
+from spin_audit.fixes import UNSAFE, Fix, replace, set_key
+from spin_audit.kube.model import Bundle, Container, KubeObject, Mount, entrances, integer, text_of, under
 from spin_audit.kube.rules.common import kube_rule
+from spin_audit.loader import YNode
 from spin_audit.registry import Hit, Severity
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -87,6 +89,13 @@ def global_mount_type(bundle: Bundle) -> Iterator[Hit]:
                       f"{pod.obj.label} mounts {volume.path} with {what}, not Directory")
 
 
+READ_ONLY_FIX = """sets the volumeMount's `readOnly: true` (unsafe: a container that writes there fails)."""
+
+
+def _read_only(mount: Mount) -> Fix:
+    return Fix(UNSAFE, "mount it read-only", [set_key(mount.node, "readOnly", value=True)])
+
+
 def _read_write_global_mounts(bundle: Bundle):
     for container in bundle.containers:
         for mount in container.mounts:
@@ -111,7 +120,8 @@ def _writes_by_design(obj: KubeObject) -> bool:
            or NodePort Service, that selects the pod) when who can reach the stack is unknown, from neither
            `--access` nor the `access` answer of a rancher2 stack's .copier-answers.yml. Jobs, CronJobs and
            workloads named db, kv or util write by design, and a shell or worker that no Service exposes is
-           not asked: there a read-write mount is what the workload is for.""")
+           not asked: there a read-write mount is what the workload is for.""",
+           fix=(UNSAFE,), fix_help=READ_ONLY_FIX)
 def global_mount_read_write(bundle: Bundle) -> Iterator[Hit]:
     served = entrances(bundle)
     for container, mount in _read_write_global_mounts(bundle):
@@ -119,7 +129,7 @@ def global_mount_read_write(bundle: Bundle) -> Iterator[Hit]:
         via = served.get(id(container.pod))
         if obj.access is None and via is not None and not _writes_by_design(obj):
             yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write and serves users "
-                                      f"through {via}")
+                                      f"through {via}", fix=_read_only(mount))
 
 
 @kube_rule("SPINK311", "k8s-global-mount-read-write-public", W,
@@ -130,13 +140,14 @@ def global_mount_read_write(bundle: Bundle) -> Iterator[Hit]:
            for Rancher 2 is to mount read-only wherever possible, but no refusal is documented, so this is a
            warning. The rule is about what serves the public: a CronJob or Job, and a workload named db, kv
            or util (or db-dump and the like), serves no user and may write, as NERSC's dump jobs do. Access
-           comes from `--access` or the `access` answer of a rancher2 stack.""")
+           comes from `--access` or the `access` answer of a rancher2 stack.""",
+           fix=(UNSAFE,), fix_help=READ_ONLY_FIX)
 def global_mount_read_write_public(bundle: Bundle) -> Iterator[Hit]:
     for container, mount in _read_write_global_mounts(bundle):
         obj = container.pod.obj
         if obj.access == "public" and not _writes_by_design(obj):
             yield Hit(mount.location, f"{container.label} mounts {mount.volume.path} read-write on a public "
-                                      f"stack (access from {obj.access_origin})")
+                                      f"stack (access from {obj.access_origin})", fix=_read_only(mount))
 
 
 def _global_pods(bundle: Bundle):
@@ -174,7 +185,10 @@ def global_mount_user(bundle: Bundle) -> Iterator[Hit]:
            hint="set `securityContext.runAsNonRoot: true` on the pod (or on each container)",
            help="""A pod that mounts a NERSC global file system must set `runAsNonRoot: true` beside its numeric
            runAsUser, so that the kubelet refuses to start any of its containers as root (NERSC's Spin storage
-           documentation; NERSC's charts; every such pod seen on Spin).""")
+           documentation; NERSC's charts; every such pod seen on Spin).""",
+           fix=(UNSAFE,), fix_help="""sets `runAsNonRoot: true` where the container's setting comes from (its own
+           securityContext, else the pod's, which it creates); unsafe: an image that starts as root no longer
+           starts.""")
 def global_mount_non_root(bundle: Bundle) -> Iterator[Hit]:
     for pod in _global_pods(bundle):
         if pod.obj.partial:
@@ -185,7 +199,14 @@ def global_mount_non_root(bundle: Bundle) -> Iterator[Hit]:
                 yield Hit(pod.obj.at(found, key=True) if found is not None
                           else container.where("securityContext", "runAsNonRoot"),
                           f"{container.label} does not set runAsNonRoot: true; the pod mounts "
-                          f"{pod.global_volumes[0].path}")
+                          f"{pod.global_volumes[0].path}", fix=_non_root(container, found))
+
+
+def _non_root(container: Container, found: Optional[YNode]) -> Fix:
+    """runAsNonRoot: true where the container's value is written, else on the pod, for all its containers."""
+    edit = replace(found, True) if found is not None else set_key(container.pod.node, "securityContext",
+                                                                  "runAsNonRoot", value=True)
+    return Fix(UNSAFE, "set runAsNonRoot: true", [edit])
 
 
 @kube_rule("SPINK308", "k8s-global-mount-fsgroup", E,
