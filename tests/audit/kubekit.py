@@ -47,6 +47,8 @@ spec:
           hostPath:
             path: /global/cfs/cdirs/myproj/web
             type: Directory
+      imagePullSecrets:
+        - name: registry-nersc
 """
 
 CLEAN_INGRESS = """\

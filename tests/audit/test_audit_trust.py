@@ -198,6 +198,7 @@ spec:
         spec:
           restartPolicy: OnFailure
           securityContext: {runAsUser: 60123, runAsGroup: 60456, runAsNonRoot: true, fsGroup: 60456}
+          imagePullSecrets: [{name: registry-nersc}]
           containers:
             - name: dump
               image: registry.nersc.gov/library/spin/postgres-pg_dump:16.4

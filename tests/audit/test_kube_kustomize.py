@@ -68,6 +68,7 @@ spec:
       labels: {app.kubernetes.io/name: app}
     spec:
       securityContext: {runAsUser: 12345, runAsGroup: 6789, runAsNonRoot: true, fsGroup: 6789}
+      imagePullSecrets: [{name: registry-nersc}]
       volumes:
         - name: data
           hostPath: {path: /global/cfs/cdirs/myproj/app, type: Directory}

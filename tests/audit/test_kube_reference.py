@@ -19,7 +19,9 @@ block (SPINK201/204), floating tags (SPINK403), Ingresses without a class (SPINK
 are Secrets holding a password mounted 0444 or 0644 (SPINK603: IPS-portal's mongo-secrets, snappl's and
 liuserver's pgpasswd). Read-write /global mounts are info only where an Ingress brings users to the pod
 (SPINK305: tom_desc's tom-app, IPS-portal's portal), not on shells, workers and dump jobs; copied nersc.gov/*
-annotations (SPINK701) are info. Helm charts and the mustache template are named once each (SPINK102)
+annotations (SPINK701) are info. Six tom_desc pods (dump and cron jobs, fastdbdev-mongodb) pull from
+registry.nersc.gov without the registry-nersc pull secret their siblings name (SPINK407, a warning: a public
+project pulls without it). Helm charts and the mustache template are named once each (SPINK102)
 beside the manifests; a folder of nothing but charts, or a chart's file named alone, is declined as a
 template. The nats kustomize patches are partial.
 """
@@ -53,7 +55,7 @@ PINNED = {
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/fastdbdev-app.yaml":  # the Ingress after the broken Deployment
         {"SPINK101": 1, "SPINK501": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/fastdbdev-mongodb.yaml":  # `image:registry...` read as meant
-        {"SPINK101": 1, "SPINK201": 1, "SPINK204": 1, "SPINK402": 1, "SPINK701": 1},
+        {"SPINK101": 1, "SPINK201": 1, "SPINK204": 1, "SPINK402": 1, "SPINK407": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/fastdbdev-shell.yaml": {"SPINK601": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/kafka-server.yaml": {"SPINK403": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/ppdb-postgres.yaml":  # `name:x` in two documents, read as meant
@@ -62,7 +64,7 @@ PINNED = {
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/tom-app.yaml":
         {"SPINK305": 5, "SPINK403": 1, "SPINK502": 1, "SPINK601": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/tom-brokerpoll.yaml": {"SPINK601": 1, "SPINK701": 1},
-    "LSSTDESC__tom_desc/spin_admin/buckley-dev/tom-pgdump.yaml": {"SPINK601": 1},
+    "LSSTDESC__tom_desc/spin_admin/buckley-dev/tom-pgdump.yaml": {"SPINK407": 1, "SPINK601": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/tom-postgres.yaml":
         {"SPINK201": 1, "SPINK204": 1, "SPINK403": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/buckley-dev/tom-query-pruner.yaml": {"SPINK403": 1, "SPINK601": 1, "SPINK701": 1},
@@ -74,7 +76,7 @@ PINNED = {
     "LSSTDESC__tom_desc/spin_admin/rknop-dev/tom-brokerpoll.yaml": {"SPINK403": 1, "SPINK601": 2, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/rknop-dev/tom-mongodb.yaml":
         {"SPINK201": 1, "SPINK204": 1, "SPINK403": 2, "SPINK701": 1},
-    "LSSTDESC__tom_desc/spin_admin/rknop-dev/tom-pgdump.yaml": {"SPINK403": 1, "SPINK601": 1},
+    "LSSTDESC__tom_desc/spin_admin/rknop-dev/tom-pgdump.yaml": {"SPINK403": 1, "SPINK407": 1, "SPINK601": 1},
     "LSSTDESC__tom_desc/spin_admin/rknop-dev/tom-postgres.yaml":
         {"SPINK201": 1, "SPINK204": 1, "SPINK403": 2, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/rknop-dev/tom-query-pruner.yaml": {"SPINK403": 1, "SPINK601": 1, "SPINK701": 1},
@@ -96,15 +98,15 @@ PINNED = {
     "LSSTDESC__tom_desc/spin_admin/tom-2/tom-2-query-runner.yaml": {"SPINK403": 1, "SPINK601": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-2/tom-2-send-alerts-cron.yaml": {"SPINK403": 1, "SPINK601": 2, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-2/tom-2-update-alerts-sent-cron.yaml":
-        {"SPINK403": 1, "SPINK601": 1, "SPINK701": 1},
+        {"SPINK403": 1, "SPINK407": 1, "SPINK601": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-2/zookeeper.yaml": {"SPINK403": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-app.yaml": {"SPINK305": 4, "SPINK403": 1, "SPINK601": 2, "SPINK701": 2},
     "LSSTDESC__tom_desc/spin_admin/tom-brokerpoll.yaml": {"SPINK403": 1, "SPINK601": 2, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-cassandra.yaml": {"SPINK403": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-diagnosticupdate.yaml":  # a note above apiVersion: the rest read as meant
-        {"SPINK101": 1, "SPINK403": 1, "SPINK601": 1, "SPINK701": 1},
+        {"SPINK101": 1, "SPINK403": 1, "SPINK407": 1, "SPINK601": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-mongodb.yaml": {"SPINK201": 1, "SPINK204": 1, "SPINK403": 2, "SPINK701": 1},
-    "LSSTDESC__tom_desc/spin_admin/tom-pgdump.yaml": {"SPINK403": 1, "SPINK601": 1},
+    "LSSTDESC__tom_desc/spin_admin/tom-pgdump.yaml": {"SPINK403": 1, "SPINK407": 1, "SPINK601": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-postgres.yaml": {"SPINK201": 1, "SPINK204": 1, "SPINK403": 2, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-query-pruner.yaml": {"SPINK403": 1, "SPINK601": 1, "SPINK701": 1},
     "LSSTDESC__tom_desc/spin_admin/tom-query-runner.yaml": {"SPINK403": 1, "SPINK601": 1, "SPINK701": 1},

@@ -281,6 +281,11 @@ CASES = [
          "image 'registry.nersc.gov/myproj/web:nightly' has a tag that moves", id="SPINK406-nightly"),
     case("SPINK406", "image: registry.nersc.gov/myproj/web:1.0", "image: ghcr.io/org/web:3-latest",
          "image 'ghcr.io/org/web:3-latest' has a tag that moves", id="SPINK406-3-latest"),
+    case("SPINK407", "      imagePullSecrets:\n        - name: registry-nersc\n", "",
+         "container 'web' pulls 'registry.nersc.gov/myproj/web:1.0' but the pod names no pull secret "
+         "(registry-nersc)", at="image: registry.nersc.gov"),
+    case("SPINK407", "        - name: registry-nersc\n", "        - {}\n", "names no pull secret",
+         at="image: registry.nersc.gov", id="SPINK407-nameless"),
     case("SPINK404", "          image: registry.nersc.gov/myproj/web:1.0\n", "",
          "Deployment 'web' container 'web' has no image", at="- name: web"),
     case("SPINK405", "image: registry.nersc.gov/myproj/web:1.0", "image: Registry.NERSC.gov/My Proj/web:1.0",
