@@ -162,8 +162,9 @@ def merge(original: List[str], base: List[str], edited: List[str]) -> List[str]:
             if end - start < 1:
                 raise FixError("the change falls on lines the file does not have")
             lines = edited[j1 - (i1 - low): j2 + (high - i2)]
-            kept = [line for line in original[start:end] if line.strip() and _comment_or_blank(line)
-                    and line not in lines]  # ruamel.yaml drops the comments below a key it deletes
+            kept = [line for line in original[start:end] if (line.strip() and _comment_or_blank(line)
+                    or line.rstrip() == "...") and line not in lines]  # ruamel.yaml drops the comments below a
+            # key it deletes, and writes no document end marker
             changes.append((start, end, lines + kept))
     result = list(original)
     last = len(original) + 1
