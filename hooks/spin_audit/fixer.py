@@ -64,10 +64,15 @@ BLOCK_KEY = re.compile(r"^(?P<indent> *)(?P<dashes>(?:- +)*)[^\s#'\"-][^#]*?:\s*
 BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(?:#.*)?$")
 
 
-def guess_indent(lines: List[str]) -> Tuple[int, int]:
-    """(mapping indent, offset of a block sequence's dash) the file mostly uses, for ruamel.yaml to write alike."""
+DASH = re.compile(r"^ *(-( +)(?=[^\s#]))")
+
+
+def guess_indent(lines: List[str]) -> Tuple[int, int, int]:
+    """(mapping indent, offset of a block sequence's dash, width of the dash with the spaces after it) the file
+    mostly uses, for ruamel.yaml to write alike (`-   name:` under PyYAML's indent 4 is a dash 4 wide)."""
     mapping: Counter = Counter()
     offsets: Counter = Counter()
+    dashes: Counter = Counter()
     opener: Optional[int] = None  # column of the key whose block the next line opens
     scalar_above: Optional[int] = None  # inside a block scalar deeper than this column
     for line in lines:
@@ -82,6 +87,9 @@ def guess_indent(lines: List[str]) -> Tuple[int, int]:
         if opener is not None and column > opener:
             (offsets if stripped.startswith("- ") or stripped == "-" else mapping)[column - opener] += 1
         opener = None
+        dash = DASH.match(line)
+        if dash:
+            dashes[len(dash.group(1))] += 1
         match = BLOCK_KEY.match(line.rstrip("\n"))
         if match:
             opener = column + len(match.group("dashes"))
@@ -89,15 +97,16 @@ def guess_indent(lines: List[str]) -> Tuple[int, int]:
             scalar_above = column
     indent = mapping.most_common(1)[0][0] if mapping else 2
     offset = offsets.most_common(1)[0][0] if offsets else 0
-    return max(indent, 1), max(min(offset, 8), 0)
+    width = dashes.most_common(1)[0][0] if dashes else 2
+    return max(indent, 1), max(min(offset, 8), 0), max(min(width, 10), 2)
 
 
 def _yaml(lines: List[str]) -> YAML:
-    mapping, offset = guess_indent(lines)
+    mapping, offset, dash = guess_indent(lines)
     handler = YAML()  # round-trip
     handler.preserve_quotes = True
     handler.width = WIDTH
-    handler.indent(mapping=mapping, sequence=offset + 2, offset=offset)
+    handler.indent(mapping=mapping, sequence=offset + dash, offset=offset)
     handler.representer.add_representer(Octal, lambda rep, data: rep.represent_scalar(
         "tag:yaml.org,2002:int", f"0{int(data):o}"))
     return handler
