@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stackkit import snapshot_template
 
@@ -77,3 +78,23 @@ def test_hadolint_hook_runs_from_the_same_repository(setup) -> None:
     result = _try_repo(repo, hook_repo, "hadolint", env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "hadolint" in result.stdout and "Passed" in result.stdout
+
+
+def test_spin_audit_fix_hook_makes_the_safe_fixes_and_stops_the_commit_once(setup) -> None:
+    """As the stack's README says: the hook rewrites the files it fixes (pre-commit then fails, for the owner to
+    review and add them); run again, nothing is left to fix and it passes."""
+    hook_repo, env, base = setup
+    repo = _stack_repo(base, "fix-stack", env)
+    (repo / ".copier-answers.yml").write_text("stack_name: myportal\naccess: authenticated\n")
+    compose = repo / "docker-compose.yml"
+    original = compose.read_text()
+    compose.write_text(original.replace("image: postgres:16.4-alpine", "image: postgres:16-alpine  # moves"))
+    _git_commit_all(repo, env)
+    first = _try_repo(repo, hook_repo, "spin-audit-fix", env)
+    assert first.returncode == 1 and "files were modified by this hook" in first.stdout, first.stdout + first.stderr
+    fixed = compose.read_text()
+    assert "image: postgres:16-alpine  # moves\n" in fixed
+    assert yaml.safe_load(fixed)["services"]["db"]["labels"] == {"io.rancher.container.pull_image": "always"}
+    _git_commit_all(repo, env)
+    second = _try_repo(repo, hook_repo, "spin-audit-fix", env)
+    assert second.returncode == 0 and compose.read_text() == fixed, second.stdout + second.stderr
