@@ -84,8 +84,9 @@ def guess_indent(lines: List[str]) -> Tuple[int, int, int]:
             if column > scalar_above:
                 continue
             scalar_above = None
-        if opener is not None and column > opener:
-            (offsets if stripped.startswith("- ") or stripped == "-" else mapping)[column - opener] += 1
+        dashed = stripped.startswith("- ") or stripped == "-"
+        if opener is not None and (column > opener or dashed and column == opener):  # `key:\n- item`: offset 0
+            (offsets if dashed else mapping)[column - opener] += 1
         opener = None
         dash = DASH.match(line)
         if dash:

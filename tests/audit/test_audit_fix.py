@@ -520,3 +520,12 @@ def test_sarif_offers_each_checked_fix_as_artifact_changes(cli, tmp_path: Path) 
     assert results["SPINK204"]["properties"]["fixable"] == "safe"
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["SPINK201"]["properties"]["fix"] == "unsafe" and rules["SPINK101"]["properties"]["fix"] == "none"
+
+
+def test_lists_mostly_written_without_indent_get_new_lists_alike(cli, tmp_path: Path) -> None:
+    """As Rancher's exports write them: `key:` then `- item` in the same column, bar one list indented by hand."""
+    text = KUBECTL_STYLE.replace("nginx:1.27", "registry.nersc.gov/myproj/web:1.27") + (
+        "  volumes:\n    - name: data\n      emptyDir: {}\n")
+    root = write_files(tmp_path, {M: text})
+    cli("--fix", root)
+    assert (root / M).read_text() == text + "  imagePullSecrets:\n  - name: registry-nersc\n"
