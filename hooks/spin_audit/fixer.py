@@ -284,9 +284,34 @@ def apply_edit(documents: List[Any], where: Tuple[int, Path], edit: Edit) -> Non
         del mapping[last]
 
 
+def _signature(value: Any) -> Any:
+    """A value as a hashable key, its type included (Quoted is written otherwise than str)."""
+    if isinstance(value, dict):
+        return ("dict", tuple((key, _signature(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(_signature(item) for item in value))
+    return (type(value).__name__, value)
+
+
+# (text, the edits as placed in it) -> apply_edits' result. Rounds and the tries of a round make the same edits on
+# the same texts again (every file's, when one fix elsewhere fails), and ruamel.yaml's load and dump are slow.
+MADE: Dict[tuple, Tuple[str, List[Tuple[int, Path]]]] = {}
+
+
 def apply_edits(text: str, documents: List[Optional[YNode]], edits: List[Edit]) -> Tuple[str, List[Tuple[int, Path]]]:
     """The file's text with the edits made, and (document, path) of each value they change."""
     paths = node_paths(documents)
+    placed = [paths.get(id(edit.node)) for edit in edits]
+    if None in placed:
+        raise FixError("the value to fix is not written in this file as read (it is merged from several)")
+    key = (text, tuple((where, edit.op, edit.keys, _signature(edit.value), edit.after)
+                       for where, edit in zip(placed, edits)))
+    if key not in MADE:
+        MADE[key] = _make(text, len(documents), list(zip(placed, edits)))
+    return MADE[key]
+
+
+def _make(text: str, documents: int, edits: List[Tuple[Tuple[int, Path], Edit]]) -> Tuple[str, List[Tuple[int, Path]]]:
     crlf = "\r\n" in text
     body = text.replace("\r\n", "\n")
     ends = body.endswith("\n")
@@ -297,14 +322,11 @@ def apply_edits(text: str, documents: List[Optional[YNode]], edits: List[Edit]) 
         loaded = list(handler.load_all(body))
     except Exception as exc:  # ruamel.yaml raises many kinds, all meaning it cannot take the file
         raise FixError(f"ruamel.yaml cannot read the file ({type(exc).__name__})") from None
-    if len(loaded) != len(documents):
+    if len(loaded) != documents:
         raise FixError("ruamel.yaml reads another number of documents")
     base = _lines(_dump(handler, loaded))
     changed = []
-    for edit in edits:
-        where = paths.get(id(edit.node))
-        if where is None:
-            raise FixError("the value to fix is not written in this file as read (it is merged from several)")
+    for where, edit in edits:
         apply_edit(loaded, where, edit)
         changed.append((where[0], where[1] + edit.keys))
     result = "".join(merge(original, base, _lines(_dump(handler, loaded))))
@@ -457,6 +479,29 @@ class Outcome:
         self.remaining: List[Finding] = []
 
 
+def _makeable(files: YamlFiles, candidates: List[Finding], refused: Dict[tuple, Tuple[Finding, str]]) -> List[Finding]:
+    """The candidates whose edits can be made on their files' text, file by file (one with a fix that cannot,
+    such as in a file ruamel.yaml cannot read, is refused here, without the cost of an audit)."""
+    by_files: Dict[Tuple[str, ...], List[Finding]] = {}
+    for finding in candidates:
+        by_files.setdefault(tuple(sorted({edit.node.path for edit in finding.fix.edits})), []).append(finding)
+    makeable = set()
+    for group in by_files.values():
+        try:
+            fixed_texts(files, group)
+            makeable.update(id(finding) for finding in group)
+            continue
+        except FixError:
+            pass
+        for finding in group:  # one of them cannot be made: which
+            try:
+                fixed_texts(files, [finding])
+                makeable.add(id(finding))
+            except FixError as exc:
+                refused[finding.identity()] = (finding, str(exc))
+    return [finding for finding in candidates if id(finding) in makeable]
+
+
 def fix_input(audit: Audit, unsafe: bool) -> Outcome:
     """Fix what can be fixed, round after round until nothing more can (so that a second run changes nothing);
     the accepted texts go into PENDING."""
@@ -467,6 +512,9 @@ def fix_input(audit: Audit, unsafe: bool) -> Outcome:
         if not candidates:
             break
         tried = attempt(audit, subject, findings, candidates)
+        if tried.subject is None:  # leave out first the fixes that cannot be made at all
+            candidates = _makeable(subject.yaml_files(), candidates, outcome.refused)
+            tried = attempt(audit, subject, findings, candidates) if candidates else tried
         accepted = candidates if tried.subject is not None else []
         for single in candidates if not accepted else []:  # together they fail: one at a time, in order
             tried = attempt(audit, subject, findings, [single])
@@ -483,13 +531,34 @@ def fix_input(audit: Audit, unsafe: bool) -> Outcome:
     return outcome
 
 
+def _only_declared_changes(files: YamlFiles, texts: Dict[str, str], declared: Dict[Tuple[str, int], List[Path]]) -> bool:
+    """Whether the new texts read (PyYAML) as the same data as before but where the fixes say: the check of a
+    fix already made together with the others, cheaper than another audit."""
+    for display, (source, _) in files.items():
+        new = texts.get(os.path.abspath(source.path))
+        if new is None:
+            continue
+        try:
+            before, after = list(yaml.safe_load_all(source.text)), list(yaml.safe_load_all(new))
+        except yaml.YAMLError:
+            return False
+        if len(before) != len(after):
+            return False
+        for index, (old, now) in enumerate(zip(before, after)):
+            named = declared.get((display, index), [])
+            if any(not any(path[:len(fixed)] == fixed for fixed in named) for path in changed_paths(old, now)):
+                return False
+    return True
+
+
 def offered_changes(audit: Audit) -> Dict[tuple, List[Tuple[SourceFile, str]]]:
-    """For SARIF: each finding whose fix (safe or unsafe) checks out, by identity, with the text of each file it
-    changes when made alone. Nothing stays in PENDING."""
+    """For SARIF: each finding whose fix (safe or unsafe) checks out when all are made (fix_input), by identity,
+    with the text of each file it changes when made alone. Nothing stays in PENDING."""
     with pending({}):
         subject, findings = audit()
         files: YamlFiles = subject.yaml_files()
         kept = {f.identity() for f in fix_input(audit, unsafe=True).fixed}
+    sources = {os.path.abspath(source.path): source for source, _ in files.values()}
     changes: Dict[tuple, List[Tuple[SourceFile, str]]] = {}
     for finding in findings:
         if finding.identity() not in kept or not wanted(finding, unsafe=True):
@@ -498,13 +567,7 @@ def offered_changes(audit: Audit) -> Dict[tuple, List[Tuple[SourceFile, str]]]:
             texts, declared = fixed_texts(files, [finding])
         except FixError:
             continue
-        sources = {os.path.abspath(source.path): source for source, _ in files.values()}
-        with pending(texts):
-            try:
-                after, _ = audit()
-            except InputError:
-                continue
-        if not unexpected_change(files, after.yaml_files(), declared):
+        if texts and _only_declared_changes(files, texts, declared):
             changes[finding.identity()] = [(sources[path], text) for path, text in sorted(texts.items())]
     return changes
 

@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+import jsonschema
 import pytest
 import yaml
 from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, CLEAN_SERVICE, variant
@@ -495,6 +496,24 @@ def test_unsafe_fixes_alone_is_refused(cli, tmp_path: Path) -> None:
 
 # ---- SARIF carries the fixes
 
+# SARIF 2.1.0's fix, artifactChange, replacement and region objects (sarif-schema-2.1.0.json), as far as they go
+REGION = {"type": "object", "required": ["charOffset", "charLength"],
+          "properties": {"charOffset": {"type": "integer", "minimum": 0},
+                         "charLength": {"type": "integer", "minimum": 0}}}
+SARIF_FIXES = {"type": "array", "items": {
+    "type": "object", "required": ["artifactChanges"], "additionalProperties": False,
+    "properties": {
+        "description": {"type": "object", "required": ["text"]},
+        "artifactChanges": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["artifactLocation", "replacements"], "additionalProperties": False,
+            "properties": {
+                "artifactLocation": {"type": "object", "required": ["uri"]},
+                "replacements": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["deletedRegion"], "additionalProperties": False,
+                    "properties": {"deletedRegion": REGION,
+                                   "insertedContent": {"type": "object", "required": ["text"]}}}}}}}}}}
+
+
 def _apply(text: str, replacements: List[dict]) -> str:
     for change in sorted(replacements, key=lambda r: r["deletedRegion"]["charOffset"], reverse=True):
         start = change["deletedRegion"]["charOffset"]
@@ -518,6 +537,7 @@ def test_sarif_offers_each_checked_fix_as_artifact_changes(cli, tmp_path: Path) 
         changed = _apply(LAYOUT, change["replacements"])
         assert new in changed and (old is None or changed == LAYOUT.replace(old, new))
     assert results["SPINK204"]["properties"]["fixable"] == "safe"
+    jsonschema.validate([fix for r in results.values() for fix in r.get("fixes", [])], SARIF_FIXES)
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["SPINK201"]["properties"]["fix"] == "unsafe" and rules["SPINK101"]["properties"]["fix"] == "none"
 
