@@ -327,7 +327,10 @@ def _make(text: str, documents: int, edits: List[Tuple[Tuple[int, Path], Edit]])
     base = _lines(_dump(handler, loaded))
     changed = []
     for where, edit in edits:
-        apply_edit(loaded, where, edit)
+        try:
+            apply_edit(loaded, where, edit)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # the file is not as read
+            raise FixError(f"ruamel.yaml's document differs where the fix goes ({type(exc).__name__})") from None
         changed.append((where[0], where[1] + edit.keys))
     result = "".join(merge(original, base, _lines(_dump(handler, loaded))))
     if not ends and result.endswith("\n") and not original[-1].endswith("\n\n"):

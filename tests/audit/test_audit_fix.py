@@ -549,3 +549,16 @@ def test_lists_mostly_written_without_indent_get_new_lists_alike(cli, tmp_path: 
     root = write_files(tmp_path, {M: text})
     cli("--fix", root)
     assert (root / M).read_text() == text + "  imagePullSecrets:\n  - name: registry-nersc\n"
+
+
+def test_two_fixes_of_one_key_are_made_one_after_the_other(cli, tmp_path: Path) -> None:
+    """`restart: no` is both SPIN107 (delete it) and SPIN110 (quote it): made together they collide, so the
+    first is made and the second has nothing left to fix; neither crashes nor is reported as refused."""
+    text = "version: '2'\nservices:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    restart: no\n"
+    root = write_files(tmp_path, {DC: text})
+    before = {f["rule"] for f in _findings(cli, root)}
+    assert {"SPIN107", "SPIN110"} <= before
+    result = cli("--fix", root)
+    assert "not fixed" not in result.err and "internal error" not in result.err, result.err
+    assert (root / DC).read_text() == text.replace("    restart: no\n", "")
+    assert {f["rule"] for f in _findings(cli, root)} == before - {"SPIN107", "SPIN110"}
