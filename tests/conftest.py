@@ -1,11 +1,45 @@
 """Fixtures: the template snapshot and a `render` helper that runs copier's own
-run_copy against it (helpers live in stackkit.py)."""
+run_copy against it (helpers live in stackkit.py); the seed of the property tests."""
 
+import os
+import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from stackkit import EXAMPLES, load_example, snapshot_template
+
+# The property tests draw from one seed per run: --hypothesis-seed=N, else a random one, printed in
+# the header and the summary so that a failure replays. Never derandomized, not even in CI (where
+# hypothesis's own "ci" profile would fix each test's seed for good). No deadline: a render takes
+# seconds, more on a busy machine. max_examples is for the tests that do not set their own (the
+# render-and-check properties of test_properties.py); HYPOTHESIS_PROFILE=deep tries many more.
+PROPERTY_SETTINGS = dict(derandomize=False, deadline=None,
+                         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile("default", max_examples=30, **PROPERTY_SETTINGS)
+settings.register_profile("deep", max_examples=400, **PROPERTY_SETTINGS)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Pick the seed before hypothesis's own plugin reads --hypothesis-seed."""
+    if config.getoption("hypothesis_seed") is None:
+        config.option.hypothesis_seed = str(random.randrange(2**32))
+
+
+def _replay(config):
+    seed = config.getoption("hypothesis_seed")
+    return f"hypothesis seed {seed} (replay a failure with --hypothesis-seed={seed})"
+
+
+def pytest_report_header(config):
+    return _replay(config)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    terminalreporter.write_line(_replay(config))
 
 
 @pytest.fixture(scope="session")
