@@ -2,7 +2,8 @@
 that cover it, and see whether they notice.
 
     .venv/bin/python bench/mutate.py --seed 1 --count 60 [--jobs 1] [--areas template,audit]
-        [--timeout 1800] [--tests tests/test_k8s.py ...] [--json report.json] [--list]
+        [--timeout 1800] [--all-tests | --tests tests/test_k8s.py ...] [--only 3,17]
+        [--json report.json] [--list]
 
 What is mutated (comments, docstrings, `help` texts and `_`-prefixed JSON notes are prose and left
 alone):
@@ -26,13 +27,21 @@ temporary directory, one per job; the real tree is never written), with PYTHONPA
 the copy's hooks/ so the tests and every `spin-audit` they start import the mutated package. The
 copy has no ../shared beside it and the image tests are left out, as on a plain clone in CI.
 Its tests run as `python -m pytest -x -q -p no:cacheprovider -m "not images"
---hypothesis-seed=SEED` on: for the template area every tests/test_*.py but the image and
-benchmark tests, plus the audit tests that render the template; for the audit area tests/audit/.
-The files related to the mutated file run first, so that a caught mutant stops early (-x), and
-the rest after them, so that a survivor has survived the whole subset. `--tests` replaces the
-subset. Before any mutant, the unmutated copy must pass each subset (a baseline; `--no-baseline`
-skips it). A mutant is `caught` (the tests fail), `survived`, or `timeout` (killed after
-`--timeout` seconds; counted as not caught). The score is caught / (caught + survived + timeout).
+--hypothesis-seed=SEED` on a subset chosen per file (TEMPLATE_CORE and RELATED below), the
+related files first so that a caught mutant stops early (-x):
+- a template file: the test files that look at it (validators and copier.yml: test_validators,
+  the terminal sessions, the updates and the answer-space properties; k8s: test_k8s; the
+  pre-commit config: test_stack_pre_commit; ...), then the core that every rendered file shows
+  up in (examples, rendering, schema, roles, README, Makefile, engines, nginx, k8s, the recipes
+  page and the recipe parity tests). The slowest files (test_validators alone takes minutes)
+  run only for the files they look at;
+- a spin-audit module: the audit tests named after it, then every audit test but the two that
+  pip-install the hook with pre-commit.
+`--all-tests` runs every test file of the area instead (to confirm a survivor), `--tests` the
+given files. Before any mutant, the unmutated copy must pass all the files the sample will run
+(a baseline; `--no-baseline` skips it). A mutant is `caught` (the tests fail), `survived`, or
+`timeout` (killed after `--timeout` seconds; counted as not caught). The score is
+caught / (caught + survived + timeout).
 
 The machine is shared: one job by default, `--jobs N` runs N mutants at once (each pytest also
 starts renders and linters of its own). `--seed` and `--count` draw the same sample again,
@@ -511,45 +520,59 @@ def draw(root, areas, count, seed):
 # ---------------------------------------------------------------------------------------------
 # Tests per file, scratch copies, runs.
 
-TEST_ORDER = [  # fast and broad first: a caught mutant stops at the first failure (-x)
-    "tests/test_validators.py", "tests/test_rendering.py", "tests/test_k8s.py", "tests/test_examples.py",
-    "tests/test_makefile.py", "tests/test_readme.py", "tests/test_roles.py", "tests/test_schema.py",
-    "tests/test_list_answers.py", "tests/test_recipe_parity.py", "tests/test_docs_recipes.py",
-    "tests/test_engine_capabilities.py", "tests/test_web_nginx.py", "tests/test_update.py",
-    "tests/test_update_platform.py", "tests/test_terminal.py", "tests/test_interactive.py",
-    "tests/test_properties.py", "tests/test_stack_pre_commit.py",
-    "tests/audit/test_kube_rendered.py", "tests/audit/test_audit_real_stacks.py",
+# Measured one by one on the shared 2-core machine (seconds, busy): test_validators 411, test_properties
+# 288, test_recipe_parity 179, test_stack_pre_commit 179, test_update_platform 104, test_list_answers 88,
+# test_k8s 85, test_terminal 67, test_docs_recipes 63, test_update 50, test_examples 39, test_interactive
+# 26, test_makefile 25, test_rendering 24, tests/audit altogether about 250. Every template mutant runs
+# the core (about 4 minutes busy), the slow files only where they look at the mutated file.
+TEMPLATE_CORE = [  # what every rendered file shows up in; fast and broad first (-x stops at a failure)
+    "tests/test_examples.py", "tests/test_rendering.py", "tests/test_schema.py", "tests/test_roles.py",
+    "tests/test_readme.py", "tests/test_makefile.py", "tests/test_engine_capabilities.py",
+    "tests/test_web_nginx.py", "tests/test_k8s.py", "tests/test_docs_recipes.py", "tests/test_recipe_parity.py",
 ]
-RELATED = [  # (pattern of the mutated file, the test files that look at it most closely)
+RELATED = {"template": [  # (pattern of a mutated file's path, the test files that look at it most closely)
+    (r"validators|answer-rules|messages|copier\.yml|spin_facts|list-answers",
+     ["tests/test_validators.py", "tests/test_terminal.py", "tests/test_interactive.py"]),
+    (r"list-answers", ["tests/test_list_answers.py"]),
+    (r"copier\.yml|answers_file|validators", ["tests/test_update.py", "tests/test_update_platform.py"]),
     (r"k8s", ["tests/test_k8s.py", "tests/audit/test_kube_rendered.py"]),
     (r"[Mm]akefile|make-checks", ["tests/test_makefile.py"]),
     (r"README|readme", ["tests/test_readme.py", "tests/test_docs_recipes.py"]),
-    (r"validators|answer-rules|messages|copier\.yml|spin_facts", ["tests/test_validators.py", "tests/test_terminal.py"]),
-    (r"list-answers", ["tests/test_list_answers.py"]),
     (r"nginx|index\.html", ["tests/test_web_nginx.py"]),
-    (r"engines|util-job", ["tests/test_engine_capabilities.py"]),
+    (r"engines|util-job|dockerfiles", ["tests/test_engine_capabilities.py", "tests/test_recipe_parity.py"]),
     (r"compose|stack\.jinja|yaml\.jinja", ["tests/test_rendering.py", "tests/test_schema.py"]),
-    (r"pre-commit|hook-repo", ["tests/test_stack_pre_commit.py"]),
-    (r"answers_file", ["tests/test_update.py"]),
-]
+    (r"pre-commit|hook-repo|make-checks|readme-checks", ["tests/test_stack_pre_commit.py"]),
+    (r"stack\.jinja|validators|answer-rules|copier\.yml|spin_facts", ["tests/test_properties.py"]),
+    (r"spin_facts", ["tests/audit/test_audit_rules.py", "tests/audit/test_kube_rules.py"]),
+], "audit": [  # besides the audit tests named after the mutated module
+    (r"kube", ["tests/audit/test_kube_.*"]),
+    (r"spin_audit/rules/", ["tests/audit/test_audit_rules.py"]),
+    (r"report|cli", ["tests/audit/test_audit_cli.py", "tests/audit/test_kube_formats.py"]),
+]}
 
 
-def tests_for(root, mutant_path, area):
-    """The test files a mutant of mutant_path runs against: the related ones, then the rest of
-    its area's subset (module docstring)."""
+def area_tests(root, area):
+    """Every test file of an area: for the template the tests/test_*.py that render it (not the
+    image tests, not the benchmark's) and the audit tests of rendered stacks; for the audit
+    tests/audit/ but the pre-commit installs (they test the hook's manifest, not the package)."""
+    names = [name for name in project_files_of(root) if re.fullmatch(r"tests/(audit/)?test_.*\.py", name)]
     if area == "audit":
-        pool = sorted(name for name in project_files_of(root)
-                      if re.fullmatch(r"tests/audit/test_.*\.py", name))
-        stem = Path(mutant_path).stem
-        related = [name for name in pool if stem in Path(name).stem]
-    else:
-        pool = [name for name in TEST_ORDER if (Path(root) / name).is_file()]
-        pool += sorted(name for name in project_files_of(root)
-                       if re.fullmatch(r"tests/test_.*\.py", name) and name not in pool
-                       and not re.search(r"test_(images|bench)", name))
-        related = [test for pattern, tests in RELATED if re.search(pattern, mutant_path) for test in tests]
-    ordered = [name for name in related if name in pool]
-    return list(dict.fromkeys(ordered + pool))
+        return sorted(name for name in names if name.startswith("tests/audit/") and "pre_commit" not in name)
+    return sorted(name for name in names if not re.search(r"test_(images|bench|mutation)", name)
+                  and (not name.startswith("tests/audit/") or "rendered" in name))
+
+
+def tests_for(root, mutant_path, area, every=False):
+    """The test files a mutant of mutant_path runs against, the related ones first: for the template
+    the related ones and the core, for the audit every audit test; `every`: the area's every test."""
+    pool = area_tests(root, area)
+    every_test = sorted(set(area_tests(root, "template") + area_tests(root, "audit")))
+    stem = Path(mutant_path).stem
+    related = [name for name in pool if area == "audit" and stem in Path(name).stem]
+    related += [name for pattern, tests in RELATED[area] if re.search(pattern, mutant_path)
+                for test in tests for name in every_test if re.fullmatch(test, name)]
+    rest = pool if every or area == "audit" else [name for name in TEMPLATE_CORE if name in pool]
+    return list(dict.fromkeys(related + rest))
 
 
 def scratch_copy(dest):
@@ -617,6 +640,9 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (default 1: the machine is shared)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per mutant before it is killed")
     parser.add_argument("--tests", nargs="+", help="run these test files for every mutant instead of the subset")
+    parser.add_argument("--all-tests", action="store_true", help="run every test file of the mutant's area")
+    parser.add_argument("--only", help="run only these mutants of the sample, by number: 3,17 (e.g. to re-check "
+                                       "survivors with --all-tests)")
     parser.add_argument("--json", type=Path, help="write the report (every mutant and its status) here")
     parser.add_argument("--list", action="store_true", help="print the sample and stop")
     parser.add_argument("--no-baseline", action="store_true", help="do not first check that the unmutated tree passes")
@@ -626,45 +652,51 @@ def main(argv=None):
     if set(areas) - set(AREAS):
         parser.error(f"--areas: {', '.join(AREAS)}")
     replay = f"{sys.executable} bench/mutate.py --seed {seed} --count {options.count} --areas {','.join(areas)}"
+    replay += " --all-tests" * options.all_tests + (f" --only {options.only}" if options.only else "")
     if options.tests:
         replay += " --tests " + " ".join(options.tests)
     print(f"sample: {replay}", flush=True)
-    sample = draw(ROOT, areas, options.count, seed)
+    sample = list(enumerate(draw(ROOT, areas, options.count, seed), 1))
+    if options.only:
+        chosen = {int(number) for number in options.only.split(",")}
+        sample = [(number, drawn) for number, drawn in sample if number in chosen]
     if options.list:
-        for area, mutant in sample:
-            print(f"  [{area}] {mutant.describe()}")
+        for number, (area, mutant) in sample:
+            print(f"{number:3} [{area}] {mutant.describe()}")
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="spin-mutate-"))
     jobs = max(1, options.jobs)
     trees = [scratch_copy(work / f"tree{index}") for index in range(jobs)]
-    plans = [(area, mutant, options.tests or tests_for(trees[0], mutant.path, area)) for area, mutant in sample]
+    plans = [(number, area, mutant, options.tests or tests_for(trees[0], mutant.path, area, options.all_tests))
+             for number, (area, mutant) in sample]
     try:
         if not options.no_baseline:
-            for tests in sorted({tuple(sorted(tests)) for _, _, tests in plans}):
-                outcome, output = run_tests(trees[0], list(tests), seed, options.timeout * 2)
-                if outcome != "passed":
-                    print(f"baseline: the unmutated tree does not pass {' '.join(tests)}:\n{output[-4000:]}")
-                    return 2
-            print("baseline: the unmutated tree passes every subset", flush=True)
-        results = [None] * len(plans)
+            union = sorted({test for *_, tests in plans for test in tests})
+            outcome, output = run_tests(trees[0], union, seed, options.timeout * 2)
+            if outcome != "passed":
+                print(f"baseline: the unmutated tree does not pass {' '.join(union)}:\n{output[-4000:]}")
+                return 2
+            print(f"baseline: the unmutated tree passes {' '.join(union)}", flush=True)
+        results = []
         free = list(trees)
 
-        def run(index):
+        def run(plan):
+            number, area, mutant, tests = plan
             tree = free.pop()
             try:
-                area, mutant, tests = plans[index]
-                results[index] = run_mutant(tree, area, mutant, tests, seed, options.timeout)
+                result = run_mutant(tree, area, mutant, tests, seed, options.timeout)
             finally:
                 free.append(tree)
-            result = results[index]
-            print(f"{index + 1:3}/{len(plans)} {result['status']:8} {result['seconds']:6.0f}s  "
-                  f"[{area}] {mutant.describe()}", flush=True)
+            results.append(dict(result, number=number))
+            print(f"{number:3}/{options.count} {result['status']:8} {result['seconds']:5.0f}s  [{area}] "
+                  f"{mutant.describe()}  {' '.join(result['caught_by'])}", flush=True)
 
         with ThreadPoolExecutor(jobs) as pool:
-            list(pool.map(run, range(len(plans))))
+            list(pool.map(run, plans))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    results.sort(key=lambda result: result["number"])
 
     caught, counted = score(results)
     print(f"\nscore: {caught} of {counted} caught ({100 * caught / max(counted, 1):.0f}%)")
@@ -675,7 +707,7 @@ def main(argv=None):
     if missed:
         print("not caught:")
         for r in missed:
-            print(f"  {r['status']:8} {r['path']}:{r['line']}: {r['operator']}: "
+            print(f"  {r['number']:3} {r['status']:8} {r['path']}:{r['line']}: {r['operator']}: "
                   f"{r['original'].strip()!r} -> {r['replacement'].strip()!r}")
     print(f"replay: {replay}")
     if options.json:
