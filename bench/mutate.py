@@ -591,19 +591,41 @@ def pytest_command(tests, hypothesis_seed):
             f"--hypothesis-seed={hypothesis_seed}", *tests]
 
 
+RUNNING = set()  # the process groups of the pytest runs under way, killed when the harness is stopped
+STOPPING = []  # not empty once the harness is stopped: start no more mutants
+
+
+def kill(process):
+    """The pytest run and everything it started (renders, linters, servers)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def run_tests(tree, tests, hypothesis_seed, timeout):
     """'passed', 'failed' or 'timeout' of the tests in tree; the whole process group is killed on
     timeout."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tree / "hooks"), os.environ.get("PYTHONPATH", "")]))
     process = subprocess.Popen(pytest_command(tests, hypothesis_seed), cwd=tree, env=env, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    RUNNING.add(process)
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        kill(process)
         process.communicate()
         return "timeout", ""
+    finally:
+        RUNNING.discard(process)
     return ("passed" if process.returncode == 0 else "failed"), output
+
+
+def stop(*_):
+    """Ctrl-C or SIGTERM: kill the runs under way, start no more, report what was done."""
+    STOPPING.append(True)
+    for process in list(RUNNING):
+        kill(process)
 
 
 def run_mutant(tree, area, mutant, tests, hypothesis_seed, timeout):
@@ -670,10 +692,14 @@ def main(argv=None):
     trees = [scratch_copy(work / f"tree{index}") for index in range(jobs)]
     plans = [(number, area, mutant, options.tests or tests_for(trees[0], mutant.path, area, options.all_tests))
              for number, (area, mutant) in sample]
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         if not options.no_baseline:
             union = sorted({test for *_, tests in plans for test in tests})
             outcome, output = run_tests(trees[0], union, seed, options.timeout * 2)
+            if STOPPING:
+                return 1
             if outcome != "passed":
                 print(f"baseline: the unmutated tree does not pass {' '.join(union)}:\n{output[-4000:]}")
                 return 2
@@ -683,17 +709,23 @@ def main(argv=None):
 
         def run(plan):
             number, area, mutant, tests = plan
+            if STOPPING:
+                return
             tree = free.pop()
             try:
                 result = run_mutant(tree, area, mutant, tests, seed, options.timeout)
             finally:
                 free.append(tree)
+            if STOPPING:  # its tests were killed, not failed
+                return
             results.append(dict(result, number=number))
             print(f"{number:3}/{options.count} {result['status']:8} {result['seconds']:5.0f}s  [{area}] "
                   f"{mutant.describe()}  {' '.join(result['caught_by'])}", flush=True)
 
         with ThreadPoolExecutor(jobs) as pool:
             list(pool.map(run, plans))
+        if STOPPING:
+            print(f"stopped: {len(results)} of {len(plans)} mutants run", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results.sort(key=lambda result: result["number"])
