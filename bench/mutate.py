@@ -533,7 +533,7 @@ TEMPLATE_CORE = [  # what every rendered file shows up in; fast and broad first 
 RELATED = {"template": [  # (pattern of a mutated file's path, the test files that look at it most closely)
     (r"validators|answer-rules|messages|copier\.yml|spin_facts|list-answers",
      ["tests/test_validators.py", "tests/test_terminal.py", "tests/test_interactive.py"]),
-    (r"list-answers", ["tests/test_list_answers.py"]),
+    (r"list-answers|validators", ["tests/test_list_answers.py"]),  # the refusals of the short list forms
     (r"copier\.yml|answers_file|validators", ["tests/test_update.py", "tests/test_update_platform.py"]),
     (r"k8s", ["tests/test_k8s.py", "tests/audit/test_kube_rendered.py"]),
     (r"[Mm]akefile|make-checks", ["tests/test_makefile.py"]),
