@@ -170,3 +170,66 @@ def test_a_mutant_runs_the_tests_of_its_file_first_and_its_area_after():
     audit = mutate.tests_for(ROOT, "hooks/spin_audit/kube/loader.py", "audit")
     assert audit[0] == "tests/audit/test_kube_loader.py"
     assert all(name.startswith("tests/audit/") for name in audit)
+
+
+LIMIT = '''\
+def limit(size):
+    """Whether size fits."""
+    return size <= 64
+
+
+def unused(size):
+    return size + 1
+'''
+LIMIT_TEST = '''\
+from limit import limit
+
+
+def test_the_limit_is_64():
+    assert limit(64) and not limit(65)
+'''
+
+
+def site(text, operator, original, replacement):
+    """The one mutant of `text` that makes original into replacement."""
+    found = [m for m in mutate.mutants_of("limit.py", text)
+             if (m.operator, m.original, m.replacement) == (operator, original, replacement)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("operator, original, replacement, status", [
+    ("operators", "<=", "<", "caught"), ("numbers", "64", "65", "caught"),
+    ("operators", "+", "-", "survived"), ("drops", "return size + 1", "pass", "survived"),
+])
+def test_a_mutant_is_caught_when_its_tests_fail_and_survives_when_they_pass(tmp_path, operator, original,
+                                                                            replacement, status):
+    """run_mutant writes the mutant into the tree, runs the given tests there (a tiny test file
+    here) and puts the file back, its compiled copy gone."""
+    (tmp_path / "limit.py").write_text(LIMIT)
+    (tmp_path / "test_limit.py").write_text(LIMIT_TEST)
+    mutant = site(LIMIT, operator, original, replacement)
+    result = mutate.run_mutant(tmp_path, "audit", mutant, ["test_limit.py"], hypothesis_seed=1, timeout=120)
+    assert result["status"] == status, result
+    assert result["caught_by"] == (["test_limit.py::test_the_limit_is_64"] if status == "caught" else [])
+    assert (tmp_path / "limit.py").read_text() == LIMIT
+    assert not list((tmp_path / "__pycache__").glob("limit.*.pyc"))
+
+
+def test_a_mutant_whose_tests_outlast_the_timeout_is_killed_and_not_caught(tmp_path):
+    (tmp_path / "limit.py").write_text(LIMIT)
+    (tmp_path / "test_limit.py").write_text("import time\n\n\ndef test_slow():\n    time.sleep(60)\n")
+    mutant = site(LIMIT, "numbers", "64", "65")
+    result = mutate.run_mutant(tmp_path, "audit", mutant, ["test_limit.py"], hypothesis_seed=1, timeout=5)
+    assert result["status"] == "timeout" and result["seconds"] < 30, result
+    assert (tmp_path / "limit.py").read_text() == LIMIT
+    assert mutate.score([result, dict(result, status="caught")]) == (1, 2)
+
+
+def test_related_only_runs_the_related_tests_alone_and_the_core_where_none_is_related():
+    assert mutate.tests_for(ROOT, "includes/k8s.jinja", "template", related_only=True) == [
+        "tests/test_k8s.py", "tests/audit/test_kube_rendered.py"]
+    assert mutate.tests_for(ROOT, "includes/main.py", "template", related_only=True) == [
+        name for name in mutate.TEMPLATE_CORE if (ROOT / name).is_file()]
+    assert mutate.tests_for(ROOT, "hooks/spin_audit/report.py", "audit", related_only=True) == [
+        "tests/audit/test_audit_cli.py", "tests/audit/test_kube_formats.py"]
