@@ -38,8 +38,9 @@ related files first so that a caught mutant stops early (-x):
 - a spin-audit module: the audit tests named after it, then every audit test but the two that
   pip-install the hook with pre-commit.
 `--all-tests` runs every test file of the area instead (to confirm a survivor), `--related-only`
-only the related ones where a file has any (faster on a busy machine; its score is a lower
-bound), `--tests` the given files. Before any mutant, the unmutated copy must pass all the files the sample will run
+runs a template mutant against its related files alone where it has any (not the core: faster on
+a busy machine, its score a lower bound; audit mutants still run every audit test), `--tests` the
+given files. Before any mutant, the unmutated copy must pass all the files the sample will run
 (a baseline; `--no-baseline` skips it). A mutant is `caught` (the tests fail), `survived`, or
 `timeout` (killed after `--timeout` seconds; counted as not caught). The score is
 caught / (caught + survived + timeout).
@@ -566,7 +567,8 @@ def area_tests(root, area):
 def tests_for(root, mutant_path, area, every=False, related_only=False):
     """The test files a mutant of mutant_path runs against, the related ones first: for the template
     the related ones and the core, for the audit every audit test; `every`: the area's every test;
-    `related_only`: the related ones alone (the rest as above when none is related)."""
+    `related_only`: for the template the related ones alone (the core when none is related); the
+    audit's tests are fast and its modules' names say little of which tests cover them: all run."""
     pool = area_tests(root, area)
     every_test = sorted(set(area_tests(root, "template") + area_tests(root, "audit")))
     stem = Path(mutant_path).stem
@@ -574,7 +576,7 @@ def tests_for(root, mutant_path, area, every=False, related_only=False):
     related += [name for pattern, tests in RELATED[area] if re.search(pattern, mutant_path)
                 for test in tests for name in every_test if re.fullmatch(test, name)]
     rest = pool if every or area == "audit" else [name for name in TEMPLATE_CORE if name in pool]
-    if related_only and related and not every:
+    if related_only and related and area == "template" and not every:
         rest = []
     return list(dict.fromkeys(related + rest))
 
@@ -667,8 +669,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per mutant before it is killed")
     parser.add_argument("--tests", nargs="+", help="run these test files for every mutant instead of the subset")
     parser.add_argument("--all-tests", action="store_true", help="run every test file of the mutant's area")
-    parser.add_argument("--related-only", action="store_true", help="run only the test files related to the mutated "
-                                                                   "file (faster, a lower bound of the score)")
+    parser.add_argument("--related-only", action="store_true", help="template mutants: run only the test files "
+                        "related to the mutated file, not the core (faster, a lower bound of the score)")
     parser.add_argument("--only", help="run only these mutants of the sample, by number: 3,17 (e.g. to re-check "
                                        "survivors with --all-tests)")
     parser.add_argument("--json", type=Path, help="write the report (every mutant and its status) here")
