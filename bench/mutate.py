@@ -501,10 +501,12 @@ def parses(path, text):
 
 def draw(root, areas, count, seed):
     """`count` valid mutants, split evenly between `areas`, each area's drawn uniformly from all of
-    its mutants with random.Random(seed), invalid ones skipped: the same arguments, the same list."""
-    rng = random.Random(seed)
+    its mutants with a generator of its own (seeded with seed and the area's name, so that an edit
+    of one area leaves the other's sample alone), invalid ones skipped: the same arguments and
+    files, the same list."""
     sample = []
     for index, area in enumerate(areas):
+        rng = random.Random(f"{seed}:{area}")
         wanted = count // len(areas) + (1 if index < count % len(areas) else 0)
         texts = {name: (Path(root) / name).read_text() for name in area_files(root, area)}
         candidates = [mutant for name, text in texts.items() for mutant in mutants_of(name, text)]
@@ -533,10 +535,10 @@ TEMPLATE_CORE = [  # what every rendered file shows up in; fast and broad first 
     "tests/test_web_nginx.py", "tests/test_k8s.py", "tests/test_docs_recipes.py", "tests/test_recipe_parity.py",
 ]
 RELATED = {"template": [  # (pattern of a mutated file's path, the test files that look at it most closely)
-    (r"validators|answer-rules|messages|copier\.yml|spin_facts|list-answers",
+    (r"validator|answer-rules|messages|copier\.yml|spin_facts|list-answers",
      ["tests/test_validators.py", "tests/test_terminal.py", "tests/test_interactive.py"]),
-    (r"list-answers|validators", ["tests/test_list_answers.py"]),  # the refusals of the short list forms
-    (r"copier\.yml|answers_file|validators", ["tests/test_update.py", "tests/test_update_platform.py"]),
+    (r"list-answers|validator", ["tests/test_list_answers.py"]),  # the refusals of the short list forms
+    (r"copier\.yml|answers_file|validator", ["tests/test_update.py", "tests/test_update_platform.py"]),
     (r"k8s", ["tests/test_k8s.py", "tests/audit/test_kube_rendered.py"]),
     (r"[Mm]akefile|make-checks", ["tests/test_makefile.py"]),
     (r"README|readme", ["tests/test_readme.py", "tests/test_docs_recipes.py"]),
@@ -544,7 +546,7 @@ RELATED = {"template": [  # (pattern of a mutated file's path, the test files th
     (r"engines|util-job|dockerfiles", ["tests/test_engine_capabilities.py", "tests/test_recipe_parity.py"]),
     (r"compose|stack\.jinja|yaml\.jinja", ["tests/test_rendering.py", "tests/test_schema.py"]),
     (r"pre-commit|hook-repo|make-checks|readme-checks", ["tests/test_stack_pre_commit.py"]),
-    (r"stack\.jinja|validators|answer-rules|copier\.yml|spin_facts", ["tests/test_properties.py"]),
+    (r"stack\.jinja|validator|answer-rules|copier\.yml|spin_facts", ["tests/test_properties.py"]),
     (r"spin_facts", ["tests/audit/test_audit_rules.py", "tests/audit/test_kube_rules.py"]),
 ], "audit": [  # besides the audit tests named after the mutated module
     (r"kube", ["tests/audit/test_kube_.*"]),

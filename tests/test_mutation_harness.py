@@ -233,3 +233,16 @@ def test_related_only_runs_a_template_files_related_tests_alone_and_every_audit_
         name for name in mutate.TEMPLATE_CORE if (ROOT / name).is_file()]
     assert mutate.tests_for(ROOT, "hooks/spin_audit/report.py", "audit", related_only=True) == \
         mutate.tests_for(ROOT, "hooks/spin_audit/report.py", "audit")
+
+
+def test_each_area_draws_its_sample_on_its_own():
+    """An edit of the template (more or fewer sites) leaves the audit's sample as it was."""
+    both = mutate.draw(ROOT, mutate.AREAS, 9, seed=12)
+    assert [mutant for area, mutant in both if area == "audit"] == [
+        mutant for _, mutant in mutate.draw(ROOT, ("audit",), 4, seed=12)]
+
+
+@pytest.mark.parametrize("path", ["includes/validators.jinja", "includes/cron-validator.jinja",
+                                  "includes/list-validators.jinja", "copier.yml"])
+def test_a_validator_runs_the_validators_tests(path):
+    assert "tests/test_validators.py" in mutate.tests_for(ROOT, path, "template", related_only=True)
