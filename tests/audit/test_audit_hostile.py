@@ -313,3 +313,14 @@ def test_a_file_that_is_no_mapping_says_what_it_is(text: str, reason: str) -> No
 ])
 def test_input_errors_say_where_and_why(text: str, reason: str) -> None:
     assert _parses(text).startswith(reason)
+
+
+def test_names_a_terminal_cannot_encode_are_escaped_not_a_crash(make_stack) -> None:
+    """Under an ASCII locale (LANG=C, cron, some CI runners) a finding that quotes a non-ASCII name is
+    printed with backslash escapes instead of ending in UnicodeEncodeError."""
+    stack = make_stack({"docker-compose.yml": "version: '2'\nservices:\n  wéb:\n    image: nginx\n"})
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C", "LANG": "C"}
+    proc = subprocess.run([sys.executable, "-m", "spin_audit", str(stack)], capture_output=True, env=env, timeout=60)
+    assert proc.returncode == 1, proc.stderr.decode(errors="replace")
+    assert b"Traceback" not in proc.stderr
+    assert b"w\\xe9b" in proc.stdout, proc.stdout

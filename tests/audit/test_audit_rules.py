@@ -729,3 +729,9 @@ def test_an_untagged_image_that_is_always_pulled(make_stack, audit_json) -> None
 def test_read_only_among_other_mount_options(make_stack, audit_json, options: str, fires: bool) -> None:
     stack = make_stack(svc(BASE + f'    user: "501:124"\n    volumes:\n      - /global/cfs/cdirs/p/app:/d{options}\n'))
     assert ("SPIN303" in audit_json(stack, "--access", "public").rules) == fires
+
+
+def test_a_service_built_from_a_dockerfile_is_not_told_it_has_no_image(make_stack, audit_json) -> None:
+    """`build:` without `image:` is a service rancher builds itself (SPIN404 is about a service with neither)."""
+    result = audit_json(make_stack(svc("    build: .\n    cap_drop:\n      - ALL\n")))
+    assert "SPIN404" not in result.rules, result.findings

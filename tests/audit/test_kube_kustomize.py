@@ -11,7 +11,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
-from kubekit import audit, variant
+from kubekit import audit, variant, where
 from stackkit import write_files
 
 KUBECTL = shutil.which("kubectl")
@@ -247,3 +247,15 @@ def test_tree_and_built_output_agree(tmp_path: Path, path: str, old: str, new: s
     from_tree = _by_object(audit(overlay))
     from_build = _by_object(audit(write_files(tmp_path / "out", {"built.yaml": _built(overlay)}) / "built.yaml"))
     assert from_tree and from_tree == from_build
+
+
+@pytest.mark.parametrize("key", ["resources", "bases", "components"])
+def test_an_overlay_audits_the_base_it_names_under_any_key_kustomize_reads(tmp_path: Path, key: str) -> None:
+    """`bases:` (kustomize before v5) and `components:` bring in objects as `resources:` does: an overlay that
+    names its base under either is audited with the base's objects."""
+    tree = dict(TREE)
+    tree["k8s/base/web.yaml"] = variant(WEB, "drop: [ALL]", "drop: [NET_RAW]")
+    tree["k8s/development/kustomization.yaml"] = f"namespace: mystack-dev\n{key}: [../base]\n"
+    root = write_files(tmp_path, tree)
+    found = where(audit(root / "k8s" / "development"), root)
+    assert any(path == "k8s/base/web.yaml" for path, _, _ in found), found
