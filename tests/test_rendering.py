@@ -63,6 +63,16 @@ def test_registry_project_defaults_to_group_then_owner(render):
     assert compose(without)["services"]["app"]["image"].startswith("registry.spin.nersc.gov/fred/")
 
 
+@pytest.mark.parametrize("group, project", [("genome_isg", "genome_isg"), ("genome__isg", "genome__isg"),
+                                             ("genome___isg", "genome__isg"), ("genome_____isg", "genome__isg"),
+                                             ("genome_", "genome"), ("genome___", "genome")])
+def test_a_group_the_registry_would_refuse_becomes_a_project_it_takes(render, group, project):
+    """NIM groups may hold runs of '_' or end in one; a registry project may not (one '_' or '__' between
+    characters): the default keeps the group's name as close as the registry allows."""
+    stack = render(minimal_answers(group=group, services=["app"]))
+    assert compose(stack)["services"]["app"]["image"].startswith(f"registry.spin.nersc.gov/{project}/")
+
+
 def test_every_role_together(render):
     stack = render(minimal_answers(stack_name="everything", services=["web", "app", "api", "db", "kv", "util"],
                                    access="authenticated", db_engine="postgres",
