@@ -1,8 +1,8 @@
 """Starter service of a Spin stack: a small HTTP server with no dependencies.
 
 It listens on $PORT (above 1024, so it needs no capability), answers Spin's
-health check on /healthz and logs to stdout, where Spin collects logs. Replace
-it with your application; keep /healthz, or change the checks that call it
+health check on {{ stack.health_path }} and logs to stdout, where Spin collects logs. Replace
+it with your application; keep {{ stack.health_path }}, or change the checks that call it
 (the probes in k8s/base/, or rancher-compose.yml on Rancher 1.6).
 """
 
@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PORT = int(os.environ.get("PORT", "8000"))
 SERVICE = os.environ.get("SERVICE_NAME", "app")
 STACK = os.environ.get("STACK_NAME", "")
+HEALTH_PATH = "{{ stack.health_path }}"  # where the probes ask (k8s/base/, rancher-compose.yml)
 
 
 def describe():
@@ -35,7 +36,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "spin-starter"
 
     def do_GET(self):
-        if self.path == "/healthz":
+        if self.path == HEALTH_PATH:
             self.reply(200, "text/plain", b"ok\n")
         else:
             self.reply(200, "application/json", json.dumps(describe(), indent=2).encode() + b"\n")
