@@ -14,12 +14,13 @@ read from the other files, or with a fact about the world (an official image's p
 registry), never with the template's own expression for it."""
 
 import json
+import re
 import shlex
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 
 import rendered
 from rendered import code_blocks, commands, make_dry_run, option
@@ -37,6 +38,8 @@ OFFICIAL_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "mongodb": 2
 REGISTRY = {True: FACTS["rancher2"]["registry"], False: FACTS["rancher2"]["retired_registries"][0]}
 BUILT_ROLES = ("web", "app", "api")
 SECRETS_DIR = "/run/secrets/"
+# Servers that lock their data files: two of them on the same files corrupt them.
+DATA_ENGINES = ("db", "kv")
 
 
 class Workload:
@@ -297,7 +300,8 @@ def registry_host_agrees(stack):
 
 
 def claims_fit_their_mounters(stack):
-    """A volume claim that two pods may mount at once allows many nodes; every claim mounted exists."""
+    """A volume claim that two pods may mount at once allows many nodes, and only one of them is a
+    database or kv engine writing its files; every claim mounted exists."""
     if not stack.k8s:
         volumes = {name for name in (load_yaml(stack.path / "docker-compose.yml").get("volumes") or {})}
         used = {name for workload in stack.workloads.values() for name, _ in workload.claims}
@@ -328,6 +332,8 @@ def claims_fit_their_mounters(stack):
     for name, claim in claims.items():
         modes = set(claim["spec"]["accessModes"])
         assert mounters[name], f"the claim {name} is mounted by no pod"
+        engines = [role for role, read_only in mounters[name] if role in DATA_ENGINES and not read_only]
+        assert len(engines) <= 1, f"{name}: {engines} may write the same files at once (an upgrade that rolls)"
         if len(mounters[name]) > 1:
             writes = not all(read_only for _, read_only in mounters[name])
             assert "ReadWriteMany" in modes or not writes and "ReadOnlyMany" in modes, (name, modes, mounters[name])
@@ -364,10 +370,8 @@ def secrets_agree(stack):
     for shown, run in zip(readme_creates, creates):
         assert words_in_order(shown, run), (shown, run)
     for workload in stack.workloads.values():
-        read = set()
-        for text in [workload.command, *workload.env.values()]:
-            read |= {SECRETS_DIR + word.split(SECRETS_DIR, 1)[1].split(")")[0].split('"')[0]
-                     for word in shlex.split(text.replace("$$", "$")) if SECRETS_DIR in word}
+        read = {path for text in [workload.command, *workload.env.values()]
+                for path in re.findall(re.escape(SECRETS_DIR) + r"[A-Za-z0-9_.-]*[A-Za-z0-9_-]", text)}
         assert read <= set(workload.secret_files), f"{workload.role} reads {read - set(workload.secret_files)}, not mounted"
 
 
@@ -472,13 +476,31 @@ def kubernetes(answers):
     return answers.get("platform") != "rancher1"
 
 
+# Every role and option that puts a value in more than one file, on each platform, whatever the draw.
+FULL = {"owner": "fred", "staff_owner": "wilma", "run_as_uid": 501, "run_as_gid": 124, "stack_name": "everything",
+        "services": ["web", "app", "api", "db", "kv", "util"], "access": "private", "kv_persist": True,
+        "db_nersc_access": True, "app_port": 8123, "registry_project": "genome", "image_tag": "v2.1",
+        "gpfs_mounts": [{"service": "util", "host_path": "/global/cfs/cdirs/genome/dumps", "container_path": "/dumps",
+                         "read_only": False}], "secrets": {"api_key": ["app", "api"]}}
+FULL_K8S = [{**FULL, "platform": "rancher2", "ci": ci, "db_engine": engine, "fqdn": "portal.jgi.doe.gov"}
+            for ci, engine in (("gitlab", "postgres"), ("github", "mongodb"))]
+FULL_RANCHER1 = [{**FULL, "platform": "rancher1", "ci": ci, "db_engine": engine, **exposure}
+                 for ci, engine, exposure in (("gitlab", "mysql", {"web_exposure": "port", "web_port": 50010}),
+                                              ("github", "mariadb", {"fqdn": "portal.jgi.doe.gov",
+                                                                     "web_exposure": "reverse-proxy"}))]
+
+
 @settings(max_examples=max(1, settings().max_examples // 2))
 @given(answers=valid_answers().filter(kubernetes))
+@example(answers=FULL_K8S[0])
+@example(answers=FULL_K8S[1])
 def test_drawn_kubernetes_stacks_agree_across_files(render, tmp_path_factory, answers):
     assert_invariants(render(answers, dst=tmp_path_factory.mktemp("k8s") / "stack"))
 
 
 @settings(max_examples=max(1, settings().max_examples // 2))
 @given(answers=valid_answers().filter(lambda answers: not kubernetes(answers)))
+@example(answers=FULL_RANCHER1[0])
+@example(answers=FULL_RANCHER1[1])
 def test_drawn_rancher1_stacks_agree_across_files(render, tmp_path_factory, answers):
     assert_invariants(render(answers, dst=tmp_path_factory.mktemp("r1") / "stack"))
