@@ -43,9 +43,10 @@ def make_help(stack):
 
 
 def commands(lines):
-    """Each simple command of shell lines, as its words: pipelines and `||`/`&&`/`;` lists split."""
+    """Each simple command of shell lines, as its words: pipelines and `||`/`&&`/`;` lists split,
+    lines that end in a backslash joined to the next."""
     found = []
-    for line in lines:
+    for line in "\n".join(lines).replace("\\\n", " ").splitlines():
         lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
         lexer.whitespace_split = True
         words = []

@@ -16,6 +16,7 @@ registry), never with the template's own expression for it."""
 import json
 import re
 import shlex
+from functools import cache, cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -145,12 +146,20 @@ class Stack:
                    if target == self.listening_port(role)]
         return port
 
-    @property
+    @cached_property
     def nginx(self):
         return rendered.nginx_conf(self.path / "web" / "nginx.conf")
 
+    @cache  # noqa: B019 -- a Stack lives for one test
     def make(self, *targets):
         return commands(make_dry_run(self.path, *targets))
+
+    @cached_property
+    def make_help(self):
+        return rendered.make_help(self.path)
+
+    def built_roles(self):
+        return [role for role in BUILT_ROLES if role in self.workloads]
 
     def readme_commands(self):
         return commands(line for block in code_blocks(self.readme) for line in block)
@@ -294,7 +303,7 @@ def registry_host_agrees(stack):
     logins = {words[-1] for words in stack.readme_commands() if words[:2] == ["docker", "login"]}
     for lines in rendered.ci_jobs(stack.path).values():
         logins |= {words[-1] for words in commands(lines) if words[:2] == ["docker", "login"]}
-    push_help = rendered.make_help(stack.path)["push"]
+    push_help = stack.make_help["push"]
     logins |= {words[-1] for words in commands([push_help.split("`")[1]])}
     assert hosts == logins == {REGISTRY[stack.k8s]}, (hosts, logins)
 
@@ -322,7 +331,7 @@ def claims_fit_their_mounters(stack):
         for name, read_only in workload.claims:
             assert name in claims, f"{workload.role} mounts the claim {name}, which is not rendered"
             mounters[name] += [(workload.role, read_only)] * (2 if overlaps else 1)
-    for words in stack.make("dumps") if "dumps" in rendered.make_help(stack.path) else []:
+    for words in stack.make("dumps") if "dumps" in stack.make_help else []:
         overrides = option(words, "--overrides")
         if overrides:
             for volume in json.loads(overrides)["spec"]["volumes"]:
@@ -450,8 +459,76 @@ def readme_make_comments_agree(stack):
     assert checked >= 2, "the README's Deploy block names what make runs"
 
 
+OBJECT_KINDS = {"deployment": "Deployment", "cronjob": "CronJob", "service": "Service", "ingress": "Ingress",
+                "pvc": "PersistentVolumeClaim", "persistentvolumeclaim": "PersistentVolumeClaim"}
+SHELL_KEYWORDS = ("if", "then", "else", "do", "!")
+# The rancher commands that take a service as STACK/SERVICE (others take files: secrets/NAME).
+RANCHER_SERVICE_VERBS = {"restart", "logs", "exec", "start", "stop", "rm", "inspect", "scale", "upgrade"}
+
+
+def span_words(span):
+    """A code span's words as the shell splits them; prose in it (`logs job/<the job's name>`) by spaces."""
+    try:
+        return shlex.split(span)
+    except ValueError:
+        return span.split()
+
+
+def commands_name_what_exists(stack):
+    """What the Makefile's targets and the README's commands act on exists: every `make TARGET` the
+    README shows is a target; every KIND/NAME kubectl is given is an object of the stack, `make
+    status` waits for every Deployment, `make rollback` undoes those of the built images and `make
+    tls` stores the secret the Ingress reads; every STACK/SERVICE rancher is given is a service of
+    this stack, and the files it is given exist."""
+    targets = set(stack.make_help)
+    readme = stack.readme_commands() + [span_words(span) for span in rendered.code_spans(stack.readme)]
+    for words in readme:
+        if words[0] == "make":
+            named = {word for word in words[1:] if "=" not in word and not word.startswith("-") and word != "..."}
+            assert named <= targets, f"README: {' '.join(words)}; the Makefile has {sorted(targets)}"
+    made = stack.make(*sorted(targets - {"help", "audit", "check-update"}))
+    shown = [words for words in made + readme]
+    for at, words in enumerate(shown):
+        while words and words[0] in SHELL_KEYWORDS:
+            shown[at] = words = words[1:]
+    loops = {words[1]: words[3:] for words in made if words[0] == "for" and words[2] == "in"}
+    if stack.k8s:
+        objects = {}
+        for obj in stack.objects + [doc for cluster in FACTS["rancher2"]["clusters"]
+                                    for doc in rendered.k8s_documents(stack.path, cluster)[1:]]:
+            if "metadata" in obj:  # not the kustomization
+                objects.setdefault(obj["kind"], set()).add(obj["metadata"]["name"])
+        for words in shown:
+            if words and words[0] == "kubectl":
+                for word in words:
+                    kind, slash, name = word.rpartition("=")[2].partition("/")
+                    if slash and kind in OBJECT_KINDS and not name.startswith("<"):
+                        names = loops.get(name.lstrip("$"), [name])
+                        for each in names:
+                            assert each in objects.get(OBJECT_KINDS[kind], ()), f"{' '.join(words)}: no {kind} {each}"
+        waited = {words[-2].partition("/")[2] for words in stack.make("status") if "rollout" in words}
+        assert waited == objects.get("Deployment", set()), waited
+        if "rollback" in targets and stack.built_roles():
+            (names,) = loops.values() if loops else ([],)
+            assert set(names) == set(stack.built_roles()), names
+        tls_secrets = {tls["secretName"] for ingress in ingresses(stack) for tls in ingress["spec"].get("tls", [])}
+        stored = {words[words.index("tls") + 1] for words in made if words[:1] == ["kubectl"] and "tls" in words
+                  and "create" in words}
+        assert stored == tls_secrets, (stored, tls_secrets)
+    else:
+        for words in shown:
+            if words and words[0] == "rancher":
+                for word in words if set(words) & RANCHER_SERVICE_VERBS else []:
+                    if re.fullmatch(r"[a-z0-9-]+/[a-z]+", word):
+                        name, _, service = word.partition("/")
+                        assert name == stack.answers["stack_name"] and service in stack.workloads, " ".join(words)
+                for option_name in ("--file", "--rancher-file"):
+                    if option(words, option_name):
+                        assert (stack.path / option(words, option_name)).is_file(), " ".join(words)
+
+
 INVARIANTS = [ports_agree, health_path_agrees, images_agree, registry_host_agrees, claims_fit_their_mounters,
-              secrets_agree, request_limits_agree, placement_agrees, readme_make_comments_agree]
+              secrets_agree, request_limits_agree, placement_agrees, readme_make_comments_agree, commands_name_what_exists]
 
 
 def assert_invariants(stack_path):
