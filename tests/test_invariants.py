@@ -46,13 +46,16 @@ DATA_ENGINES = ("db", "kv")
 class Workload:
     """One role as it runs, read from docker-compose.yml + rancher-compose.yml or from k8s/base/."""
 
-    def __init__(self, role, image, env, command, secret_files, claims, container_ports, probes, published):
+    def __init__(self, role, image, env, command, secret_files, claims, container_ports, probes, published,
+                 user, host_paths):
         self.role, self.image, self.env, self.command = role, image, env, command
         self.secret_files = secret_files  # path in the container -> the secret's name on the platform
         self.claims = claims  # [(volume or claim name, read-only)]
         self.container_ports = container_ports  # k8s: {port name: containerPort}
         self.probes = probes  # [(HTTP path or None, port number)]
         self.published = published  # {port clients use: the container port it reaches}
+        self.user = user  # "UID:GID" the process runs as, or None for the image's own
+        self.host_paths = host_paths  # the /global directories it mounts
 
 
 class Stack:
@@ -86,7 +89,8 @@ class Stack:
                 {SECRETS_DIR + secret["target"]: secret["source"] for secret in service.get("secrets", [])},
                 [(volume.split(":")[0], volume.endswith(":ro")) for volume in service.get("volumes", [])
                  if not volume.startswith("/")],
-                {}, probes, published)
+                {}, probes, published, service.get("user"),
+                [volume.split(":")[0] for volume in service.get("volumes", []) if volume.startswith("/")])
         return found
 
     def _k8s_workloads(self):
@@ -124,7 +128,8 @@ class Stack:
             found[role] = Workload(
                 role, container["image"], {e["name"]: e["value"] for e in container.get("env", [])},
                 " ".join(container.get("command", []) + container.get("args", [])),
-                secret_files, claims, ports, probes, published)
+                secret_files, claims, ports, probes, published, run_as(spec, container),
+                [volume["hostPath"]["path"] for volume in spec.get("volumes", []) if "hostPath" in volume])
         return found
 
     def listening_port(self, role):
@@ -163,6 +168,12 @@ class Stack:
 
     def readme_commands(self):
         return commands(line for block in code_blocks(self.readme) for line in block)
+
+
+def run_as(spec, container):
+    """The container's "UID:GID" (its securityContext over the pod's), or None."""
+    context = {**spec.get("securityContext", {}), **container.get("securityContext", {})}
+    return f"{context['runAsUser']}:{context['runAsGroup']}" if "runAsUser" in context else None
 
 
 def words_in_order(wanted, words):
@@ -459,6 +470,19 @@ def readme_make_comments_agree(stack):
     assert checked >= 2, "the README's Deploy block names what make runs"
 
 
+def accounts_agree(stack):
+    """The account the answers give (run_as_uid, run_as_gid) is the one each built image's Dockerfile
+    switches to, the one its workload runs as, and the one every workload that mounts /global runs as."""
+    account = f"{stack.answers['run_as_uid']}:{stack.answers['run_as_gid']}"
+    for role in stack.built_roles():
+        _, _, user = rendered.dockerfile_env(rendered.dockerfile(stack.path / role / "Dockerfile"))
+        assert user == account, f"{role}/Dockerfile: USER {user}, the answers {account}"
+        assert stack.workloads[role].user == account, (role, stack.workloads[role].user)
+    for workload in stack.workloads.values():
+        if workload.host_paths:
+            assert workload.user == account, f"{workload.role} mounts {workload.host_paths} as {workload.user}"
+
+
 OBJECT_KINDS = {"deployment": "Deployment", "cronjob": "CronJob", "service": "Service", "ingress": "Ingress",
                 "pvc": "PersistentVolumeClaim", "persistentvolumeclaim": "PersistentVolumeClaim"}
 SHELL_KEYWORDS = ("if", "then", "else", "do", "!")
@@ -528,7 +552,8 @@ def commands_name_what_exists(stack):
 
 
 INVARIANTS = [ports_agree, health_path_agrees, images_agree, registry_host_agrees, claims_fit_their_mounters,
-              secrets_agree, request_limits_agree, placement_agrees, readme_make_comments_agree, commands_name_what_exists]
+              secrets_agree, request_limits_agree, placement_agrees, readme_make_comments_agree, commands_name_what_exists,
+              accounts_agree]
 
 
 def assert_invariants(stack_path):
