@@ -2,7 +2,7 @@
 that a new rule is tested without anyone writing its test:
 
 - each pattern of includes/answer-rules.json, through every question whose validator applies it
-  (copier.yml, includes/validators.jinja): its longest accepted answer and one a character longer,
+  (copier.yml and the includes its validators import): its longest accepted answer and one a character longer,
   and each bounded quantifier at its maximum and one past it, at its minimum and one below (patterns.py
   builds them from the pattern's parse tree); the longest accepted length is the one the question's
   help promises ("at most N");
@@ -33,7 +33,21 @@ RULES = {key: rule for key, rule in json.loads((ROOT / "includes" / "answer-rule
          if not key.startswith("_")}
 QUESTIONS = {key: spec for key, spec in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
              if not key.startswith("_")}
-VALIDATORS_JINJA = (ROOT / "includes" / "validators.jinja").read_text()
+
+
+def validator_sources():
+    """The text of every file copier.yml's validators import from, and of those they import from."""
+    imports = re.compile(r"from '([^']+)' import")
+    pending = {path for spec in QUESTIONS.values() for path in imports.findall(spec.get("validator", ""))}
+    texts = {}
+    while pending:
+        path = pending.pop()
+        texts[path] = (ROOT / path).read_text()
+        pending |= set(imports.findall(texts[path])) - set(texts)
+    return "\n".join(texts.values())
+
+
+VALIDATORS_JINJA = validator_sources()
 FACTS = json.loads((ROOT / "hooks" / "spin_audit" / "spin_facts.json").read_text())
 ACCESS_LEVELS = list(QUESTIONS["access"]["choices"].values())
 ROLES = list(QUESTIONS["services"]["choices"].values())
@@ -105,7 +119,7 @@ def questionnaire(tmp_path_factory):
 
 
 def macro_rules():
-    """{macro of validators.jinja: the rules of answer-rules.json it applies}, through the macros and
+    """{macro of the validators' files: the rules of answer-rules.json it applies}, through the macros and
     variables it uses (image_error's IMAGE is built from image_tag's pattern)."""
     definitions = dict(re.findall(r"\{%-? macro (\w+)\(.*?%\}(.*?)\{%-? endmacro", VALIDATORS_JINJA, re.S))
     definitions.update(re.findall(r"\{%-? set (\w+) = (.*?)-?%\}", VALIDATORS_JINJA, re.S))
