@@ -7,7 +7,10 @@ push` pushes, the workloads run and CI publishes; the registry host of those ima
 `docker login`; a volume claim's access mode against the pods that may mount it at once; the
 secrets the Makefile creates, the workloads mount and the README lists; the request limits of
 nginx, the Ingresses and the README; the namespace, cluster or environment of the Makefile, the
-overlays and the README; and the commands the README says a `make` target runs.
+overlays and the README; the commands the README says a `make` target runs; the objects, targets,
+services and files the Makefile's and README's commands name; and the account the images switch to
+and the workloads run as. Fixed answer sets with every role and option (FULL_K8S, FULL_RANCHER1) run
+besides the drawn ones, so that no catch depends on the draw.
 
 Each file is read with a real parser (rendered.py) and each value is compared with the same value
 read from the other files, or with a fact about the world (an official image's port, Spin's
