@@ -42,8 +42,9 @@ OFFICIAL_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "mongodb": 2
 REGISTRY = {True: FACTS["rancher2"]["registry"], False: FACTS["rancher2"]["retired_registries"][0]}
 BUILT_ROLES = ("web", "app", "api")
 SECRETS_DIR = "/run/secrets/"
-# Servers that lock their data files: two of them on the same files corrupt them.
-DATA_ENGINES = ("db", "kv")
+# Who writes files of its own that two copies of it would write at once: the servers that lock
+# their data files, and the job whose dumps are named by the day.
+SINGLE_WRITERS = ("db", "kv", "util")
 
 
 class Workload:
@@ -323,8 +324,8 @@ def registry_host_agrees(stack):
 
 
 def claims_fit_their_mounters(stack):
-    """A volume claim that two pods may mount at once allows many nodes, and only one of them is a
-    database or kv engine writing its files; every claim mounted exists."""
+    """A volume claim that two pods may mount at once allows many nodes, and no database, kv or util
+    job writes it from two pods at once (a rolling upgrade, overlapping runs); every claim mounted exists."""
     if not stack.k8s:
         volumes = {name for name in (load_yaml(stack.path / "docker-compose.yml").get("volumes") or {})}
         used = {name for workload in stack.workloads.values() for name, _ in workload.claims}
@@ -355,8 +356,8 @@ def claims_fit_their_mounters(stack):
     for name, claim in claims.items():
         modes = set(claim["spec"]["accessModes"])
         assert mounters[name], f"the claim {name} is mounted by no pod"
-        engines = [role for role, read_only in mounters[name] if role in DATA_ENGINES and not read_only]
-        assert len(engines) <= 1, f"{name}: {engines} may write the same files at once (an upgrade that rolls)"
+        writers = [role for role, read_only in mounters[name] if role in SINGLE_WRITERS and not read_only]
+        assert len(writers) == len(set(writers)), f"{name}: {writers} may write the same files twice at once"
         if len(mounters[name]) > 1:
             writes = not all(read_only for _, read_only in mounters[name])
             assert "ReadWriteMany" in modes or not writes and "ReadOnlyMany" in modes, (name, modes, mounters[name])
@@ -587,8 +588,9 @@ FULL = {"owner": "fred", "staff_owner": "wilma", "run_as_uid": 501, "run_as_gid"
         "db_nersc_access": True, "app_port": 8123, "registry_project": "genome", "image_tag": "v2.1",
         "gpfs_mounts": [{"service": "util", "host_path": "/global/cfs/cdirs/genome/dumps", "container_path": "/dumps",
                          "read_only": False}], "secrets": {"api_key": ["app", "api"]}}
-FULL_K8S = [{**FULL, "platform": "rancher2", "ci": ci, "db_engine": engine, "fqdn": "portal.jgi.doe.gov"}
-            for ci, engine in (("gitlab", "postgres"), ("github", "mongodb"))]
+# The second keeps the util job's dumps on a volume claim, not on /global.
+FULL_K8S = [{**FULL, "platform": "rancher2", "ci": ci, "db_engine": engine, "fqdn": "portal.jgi.doe.gov", **mounts}
+            for ci, engine, mounts in (("gitlab", "postgres", {}), ("github", "mongodb", {"gpfs_mounts": []}))]
 FULL_RANCHER1 = [{**FULL, "platform": "rancher1", "ci": ci, "db_engine": engine, **exposure}
                  for ci, engine, exposure in (("gitlab", "mysql", {"web_exposure": "port", "web_port": 50010}),
                                               ("github", "mariadb", {"fqdn": "portal.jgi.doe.gov",
