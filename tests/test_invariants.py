@@ -591,6 +591,9 @@ FULL = {"owner": "fred", "staff_owner": "wilma", "run_as_uid": 501, "run_as_gid"
 # The second keeps the util job's dumps on a volume claim, not on /global.
 FULL_K8S = [{**FULL, "platform": "rancher2", "ci": ci, "db_engine": engine, "fqdn": "portal.jgi.doe.gov", **mounts}
             for ci, engine, mounts in (("gitlab", "postgres", {}), ("github", "mongodb", {"gpfs_mounts": []}))]
+# A stack with no Deployment at all: what the README says of Deployments must not be there.
+JOB_ONLY_K8S = {**{key: FULL[key] for key in ("owner", "staff_owner", "run_as_uid", "run_as_gid")},
+                "platform": "rancher2", "services": ["util"]}
 FULL_RANCHER1 = [{**FULL, "platform": "rancher1", "ci": ci, "db_engine": engine, **exposure}
                  for ci, engine, exposure in (("gitlab", "mysql", {"web_exposure": "port", "web_port": 50010}),
                                               ("github", "mariadb", {"fqdn": "portal.jgi.doe.gov",
@@ -601,6 +604,7 @@ FULL_RANCHER1 = [{**FULL, "platform": "rancher1", "ci": ci, "db_engine": engine,
 @given(answers=valid_answers().filter(kubernetes))
 @example(answers=FULL_K8S[0])
 @example(answers=FULL_K8S[1])
+@example(answers=JOB_ONLY_K8S)
 def test_drawn_kubernetes_stacks_agree_across_files(render, tmp_path_factory, answers):
     assert_invariants(render(answers, dst=tmp_path_factory.mktemp("k8s") / "stack"))
 
