@@ -5,6 +5,7 @@ that do not move when a service starts or stops reading them, the database reach
 networks on request, util free to write in a public stack, and moving image tags pulled at every
 start."""
 
+import re
 import shlex
 
 import pytest
@@ -166,6 +167,22 @@ def test_every_database_is_dumped_compressed_without_a_password_in_argv(render, 
     if engine in ("mysql", "mariadb"):
         assert "--all-databases" in dump
     assert "rdb.gz" in script, "kv, persistent, is backed up too"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_readme_names_every_file_the_util_job_leaves(render, platform, engine):
+    """The README's "Scheduled job" names the database dump and the kv snapshot as the job writes them
+    (gzip adds .gz to a .sql it compresses)."""
+    stack = render(minimal_answers(platform=platform, stack_name="lims", services=["db", "kv", "util"],
+                                   db_engine=engine, kv_persist=True))
+    script = util_script(stack).replace("$$", "$")
+    left = {(name, ext if ext.endswith(".gz") else ext + ".gz")
+            for name, ext in re.findall(r"/backup/([\w.-]+)-\$\{stamp\}((?:\.\w+)+)", script)}
+    assert left == {("lims", ENGINES[engine][1]), ("lims-kv", ".rdb.gz")}, left
+    readme = (stack / "README.md").read_text()
+    for name, ext in left:
+        assert f"`{name}-<time>{ext}`" in readme, (name, ext)
 
 
 def test_postgres_dumps_every_database(render):
