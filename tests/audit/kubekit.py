@@ -4,7 +4,7 @@ findings back (stackkit.write_files writes them)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from spin_audit.engine import audit_kube
 from spin_audit.kube import load
@@ -107,3 +107,13 @@ def where(findings: List[Finding], root: Path) -> List[Tuple[str, int, str]]:
     """(path relative to root, line, rule id) of each unsuppressed finding."""
     return [(Path(f.location.path).resolve().relative_to(root.resolve()).as_posix(), f.location.line, f.rule.id)
             for f in findings if f.suppressed_by is None]
+
+
+def leaves(data: Any, path: Tuple[Any, ...] = ()) -> Dict[Tuple[Any, ...], Any]:
+    """Every scalar (and empty mapping or list) of parsed YAML by its path of keys and indexes, so that two
+    documents can be compared value by value (what a fix may and may not change)."""
+    if isinstance(data, dict) and data:
+        return {leaf: value for key, item in data.items() for leaf, value in leaves(item, path + (key,)).items()}
+    if isinstance(data, list) and data:
+        return {leaf: value for index, item in enumerate(data) for leaf, value in leaves(item, path + (index,)).items()}
+    return {path: data}

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import jsonschema
 import pytest
 import yaml
-from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, CLEAN_SERVICE, variant
+from kubekit import CLEAN_DEPLOYMENT, CLEAN_INGRESS, CLEAN_SERVICE, leaves, variant
 from stackkit import write_files
 
 D = CLEAN_DEPLOYMENT
@@ -216,14 +216,6 @@ def _at(data: Any, path: Tuple[Any, ...]) -> Any:
     return data
 
 
-def _leaves(data: Any, path: Tuple[Any, ...] = ()) -> Dict[Tuple[Any, ...], Any]:
-    if isinstance(data, dict) and data:
-        return {leaf: value for key, item in data.items() for leaf, value in _leaves(item, path + (key,)).items()}
-    if isinstance(data, list) and data:
-        return {leaf: value for index, item in enumerate(data) for leaf, value in _leaves(item, path + (index,)).items()}
-    return {path: data}
-
-
 def _snapshot(root: Path) -> Dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -264,7 +256,7 @@ def test_the_fix_makes_the_finding_go_and_changes_nothing_else(cli, tmp_path: Pa
         assert len(now) == len(documents)
         for index, (old, new) in enumerate(zip(documents, now)):
             named = [tuple(path) for (file, doc, *path) in case.want if (file, doc) == (name, index)]
-            old_leaves, new_leaves = _leaves(old), _leaves(new)
+            old_leaves, new_leaves = leaves(old), leaves(new)
             for leaf in set(old_leaves) | set(new_leaves):
                 if old_leaves.get(leaf, ABSENT) != new_leaves.get(leaf, ABSENT):
                     assert any(leaf[:len(p)] == p or p[:len(leaf)] == leaf for p in named), (name, leaf)

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Tuple
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kubekit import leaves
 from spin_audit.cli import main
 
 # The settings the Kubernetes fixes write: a changed value must lie under one of them.
@@ -98,16 +99,8 @@ def manifest_files(draw) -> Tuple[str, List[Any]]:
     return "---\n".join(texts), documents
 
 
-def _leaves(data: Any, path: Tuple[Any, ...] = ()) -> Dict[Tuple[Any, ...], Any]:
-    if isinstance(data, dict) and data:
-        return {leaf: value for key, item in data.items() for leaf, value in _leaves(item, path + (key,)).items()}
-    if isinstance(data, list) and data:
-        return {leaf: value for index, item in enumerate(data) for leaf, value in _leaves(item, path + (index,)).items()}
-    return {path: data}
-
-
 def _changes_only_fixed_settings(old: Any, new: Any) -> None:
-    old_leaves, new_leaves = _leaves(old), _leaves(new)
+    old_leaves, new_leaves = leaves(old), leaves(new)
     for leaf in set(old_leaves) | set(new_leaves):
         before, after = old_leaves.get(leaf, KeyError), new_leaves.get(leaf, KeyError)
         if before == after or all(side is KeyError or side in ({}, []) for side in (before, after)):
