@@ -144,7 +144,7 @@ def _comment_or_blank(line: str) -> bool:
     return not line.strip() or line.lstrip().startswith("#")
 
 
-def merge(original: List[str], base: List[str], edited: List[str]) -> List[str]:
+def merge(original: List[str], base: List[str], edited: List[str], beside: bool = False) -> List[str]:
     """The file's lines with the edits made: `base` is ruamel.yaml's text of the file, `edited` its text after the
     edits. Each change from base to edited replaces the same lines of the file; new lines go above the comments
     that precede the line after them (comments describe what follows)."""
@@ -156,10 +156,11 @@ def merge(original: List[str], base: List[str], edited: List[str]) -> List[str]:
             continue
         low, high = i1, i2
         grown = True
-        while grown and low < high:  # a change to lines ruamel.yaml writes otherwise takes all of them
-            grown = False
+        while grown:  # a change to, or new lines inside (or, with `beside`, next to) lines ruamel.yaml writes
+            grown = False  # otherwise take all of them: its indentation of new lines fits its own lines around them
             for b1, b2 in rewritten:
-                if b1 < high and low < b2 and (b1 < low or b2 > high):
+                touches = b1 < high and low < b2 if low < high else b1 <= low <= b2 if beside else b1 < low < b2
+                if touches and (b1 < low or b2 > high):
                     low, high, grown = min(low, b1), max(high, b2), True
         if low == high:  # new lines only
             at = _original_at(alignment, low)
@@ -332,10 +333,23 @@ def _make(text: str, documents: int, edits: List[Tuple[Tuple[int, Path], Edit]])
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # the file is not as read
             raise FixError(f"ruamel.yaml's document differs where the fix goes ({type(exc).__name__})") from None
         changed.append((where[0], where[1] + edit.keys))
-    result = "".join(merge(original, base, _lines(_dump(handler, loaded))))
+    edited = _lines(_dump(handler, loaded))
+    result = "".join(merge(original, base, edited))
+    if not _reads_as(result, edited):  # new lines next to lines ruamel.yaml writes in another column
+        result = "".join(merge(original, base, edited, beside=True))
+        if not _reads_as(result, edited):
+            raise FixError("the fixed lines would not fit the lines around them")
     if not ends and result.endswith("\n") and not original[-1].endswith("\n\n"):
         result = result[:-1]
     return (result.replace("\n", "\r\n") if crlf else result), changed
+
+
+def _reads_as(text: str, edited: List[str]) -> bool:
+    """Whether the merged text is the same data as ruamel.yaml's own text of the edited file."""
+    try:
+        return list(yaml.safe_load_all(text)) == list(yaml.safe_load_all("".join(edited)))
+    except yaml.YAMLError:
+        return False
 
 
 # ---- checking a change

@@ -554,3 +554,33 @@ def test_two_fixes_of_one_key_are_made_one_after_the_other(cli, tmp_path: Path) 
     assert "not fixed" not in result.err and "internal error" not in result.err, result.err
     assert (root / DC).read_text() == text.replace("    restart: no\n", "")
     assert {f["rule"] for f in _findings(cli, root)} == before - {"SPIN107", "SPIN110"}
+
+
+MIXED_DASHES = """apiVersion: v1
+kind: Pod
+metadata:
+    name: web
+spec:
+    containers:
+    -   name: web
+        image: nginx:1.27
+        env:
+        - {name: MODE, value: '1'}
+        - {name: LEVEL, value: '2'}
+        securityContext:
+            capabilities:
+                drop: [ALL]
+"""
+
+
+def test_a_key_added_beside_lines_ruamel_writes_otherwise_lands_in_their_column(cli, tmp_path: Path) -> None:
+    """PyYAML's `indent=4` writes `-   name:` and `- {flow}` in one file: ruamel.yaml writes the container with
+    another dash, so a key added to it must come with the lines around it, not alone in ruamel.yaml's column."""
+    root = write_files(tmp_path, {M: MIXED_DASHES})
+    result = cli("--fix", root)
+    assert "not fixed" not in result.err, result.err
+    fixed = (root / M).read_text()
+    assert yaml.safe_load(fixed)["spec"]["containers"][0]["securityContext"] == {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    assert "SPINK204" not in {f["rule"] for f in _findings(cli, root)}
+    assert fixed.startswith(MIXED_DASHES.split("    containers:")[0])
