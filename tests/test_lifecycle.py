@@ -477,6 +477,24 @@ def test_answers_that_name_a_rancher_16_environment_bring_the_section(render):
     assert "rancher --env dev-cattle exec portal-jgi-doe/app" in section((stack / "README.md").read_text(), MOVING)
 
 
+@pytest.mark.parametrize("engine, note", [
+    ("postgres", "pg_dumpall needs no password"),
+    ("mysql", "mysqldump reads it from its environment (`MYSQL_PWD`)"),
+    ("mariadb", "mariadb-dump reads it from its environment (`MYSQL_PWD`)"),
+    ("mongodb", "mongodump reads it from its standard input"),
+])
+def test_the_copy_out_step_says_where_each_engines_password_comes_from(render, engine, note):
+    """Under the copy-out commands, one sentence for the engine in use, and the section is prose and
+    commands only (no line of template code or data leaks into it)."""
+    stack = render(minimal_answers(platform="rancher2", rancher1_environment="sandbox", stack_name="lims",
+                                   services=["app", "db"], db_engine=engine))
+    moving = section((stack / "README.md").read_text(), MOVING)
+    copy_out = moving.split("**Copy the data out**", 1)[1].split("**Start the new", 1)[0]
+    assert note in copy_out.split("```")[2]
+    for line in moving.splitlines():
+        assert not re.match(r"\s*(['\"]\w+['\"]\s*:|[{}%]|\} -%\})", line), line
+
+
 @pytest.mark.parametrize("released", ["rancher1"], indirect=True)
 def test_a_rancher1_stack_never_stores_the_question(released, tmp_path):
     _, stack = copy_of(released, tmp_path)

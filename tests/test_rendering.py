@@ -184,6 +184,20 @@ def test_stack_readme_has_tags_dns_secrets_and_steps(render):
     assert ":latest" not in readme
 
 
+def test_a_stack_without_the_optional_answers_mentions_none_of_them(render):
+    """No fqdn, group or global mount and nothing built: the README's tags, its global file system steps
+    and the Makefile's image variables leave out what was not answered instead of rendering it empty."""
+    stack = render(minimal_answers(services=["db"]))
+    readme = (stack / "README.md").read_text()
+    tags = re.search(r"## Stack tags \(for ISG\)\n.*?```\n(.*?)\n```", readme, re.S).group(1)
+    assert tags == "owner:fred, staff-owner:wilma"
+    assert "### Global file system" not in readme and "namei" not in readme and "o+x" not in readme
+    makefile = (stack / "Makefile").read_text()
+    assert not re.search(r"^(TAG|IMAGE_\w+) :=", makefile, re.M) and "image_tag=" not in makefile
+    assert "build: ## Nothing to build" in makefile and "push: ## Nothing to push" in makefile
+    assert "$(DOCKER) build" not in makefile and "$(DOCKER) push" not in makefile
+
+
 def test_no_secret_values_anywhere(render):
     stack = render(minimal_answers(services=["web", "app", "db", "kv", "util"], db_engine="mariadb",
                                    secrets={"api_token": ["app"]}))
