@@ -532,9 +532,11 @@ def draw(root, areas, count, seed):
 TEMPLATE_CORE = [  # what every rendered file shows up in; fast and broad first (-x stops at a failure)
     "tests/test_examples.py", "tests/test_rendering.py", "tests/test_schema.py", "tests/test_roles.py",
     "tests/test_readme.py", "tests/test_makefile.py", "tests/test_engine_capabilities.py",
-    "tests/test_web_nginx.py", "tests/test_k8s.py", "tests/test_docs_recipes.py", "tests/test_recipe_parity.py",
+    "tests/test_web_nginx.py", "tests/test_k8s.py", "tests/test_invariants.py", "tests/test_docs_recipes.py",
+    "tests/test_recipe_parity.py",
 ]
 RELATED = {"template": [  # (pattern of a mutated file's path, the test files that look at it most closely)
+    (r"validator|answer-rules|copier\.yml", ["tests/test_boundaries.py"]),  # every limit on both sides
     (r"validator|answer-rules|messages|copier\.yml|spin_facts|list-answers",
      ["tests/test_validators.py", "tests/test_terminal.py", "tests/test_interactive.py"]),
     (r"list-answers|validator", ["tests/test_list_answers.py"]),  # the refusals of the short list forms
@@ -542,6 +544,8 @@ RELATED = {"template": [  # (pattern of a mutated file's path, the test files th
     (r"k8s", ["tests/test_k8s.py", "tests/audit/test_kube_rendered.py"]),
     (r"[Mm]akefile|make-checks", ["tests/test_makefile.py"]),
     (r"README|readme", ["tests/test_readme.py", "tests/test_docs_recipes.py"]),
+    (r"readme-move|template-updates|[Mm]akefile|make-checks|README|gitlab|github|copier\.yml",
+     ["tests/test_lifecycle.py"]),  # check-update and the move from Rancher 1.6
     (r"nginx|index\.html", ["tests/test_web_nginx.py"]),
     (r"engines|util-job|dockerfiles", ["tests/test_engine_capabilities.py", "tests/test_recipe_parity.py"]),
     (r"compose|stack\.jinja|yaml\.jinja", ["tests/test_rendering.py", "tests/test_schema.py"]),

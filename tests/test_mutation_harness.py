@@ -244,5 +244,17 @@ def test_each_area_draws_its_sample_on_its_own():
 
 @pytest.mark.parametrize("path", ["includes/validators.jinja", "includes/cron-validator.jinja",
                                   "includes/list-validators.jinja", "copier.yml"])
-def test_a_validator_runs_the_validators_tests(path):
-    assert "tests/test_validators.py" in mutate.tests_for(ROOT, path, "template", related_only=True)
+def test_a_validator_runs_the_validators_and_boundary_tests(path):
+    related = mutate.tests_for(ROOT, path, "template", related_only=True)
+    assert "tests/test_validators.py" in related and "tests/test_boundaries.py" in related
+
+
+@pytest.mark.parametrize("path", ["includes/readme-move.md.jinja", "includes/template-updates.jinja",
+                                  "includes/k8s-makefile.jinja", "template/README.md.jinja"])
+def test_the_files_of_a_stacks_later_life_run_the_lifecycle_tests(path):
+    """check-update and the move from Rancher 1.6 are tested in test_lifecycle.py alone."""
+    assert "tests/test_lifecycle.py" in mutate.tests_for(ROOT, path, "template", related_only=True)
+
+
+def test_every_template_mutant_runs_the_cross_file_invariants():
+    assert "tests/test_invariants.py" in mutate.TEMPLATE_CORE
