@@ -520,8 +520,8 @@ def _makeable(files: YamlFiles, candidates: List[Finding], refused: Dict[tuple, 
 
 
 def fix_input(audit: Audit, unsafe: bool) -> Outcome:
-    """Fix what can be fixed, round after round until nothing more can (so that a second run changes nothing);
-    the accepted texts go into PENDING."""
+    """Fix what can be fixed, round after round until nothing more can (so that a second run changes nothing):
+    a fix refused in one round is tried again after the next fix is made. The accepted texts go into PENDING."""
     outcome = Outcome()
     subject, findings = audit()
     for _ in range(MAX_ROUNDS):
@@ -544,6 +544,7 @@ def fix_input(audit: Audit, unsafe: bool) -> Outcome:
         PENDING.update(tried.texts)
         outcome.fixed += accepted
         subject, findings = tried.subject, tried.findings
+        outcome.refused.clear()  # the texts changed: a fix refused beside others may be made now
     outcome.remaining = findings
     return outcome
 
