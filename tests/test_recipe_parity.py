@@ -173,7 +173,7 @@ def test_every_database_is_dumped_compressed_without_a_password_in_argv(render, 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_readme_names_every_file_the_util_job_leaves(render, platform, engine):
     """The README's "Scheduled job" names the database dump and the kv snapshot as the job writes them
-    (gzip adds .gz to a .sql it compresses)."""
+    (gzip adds .gz to a .sql it compresses), and the dump's line the tool that makes it and how to restore it."""
     stack = render(minimal_answers(platform=platform, stack_name="lims", services=["db", "kv", "util"],
                                    db_engine=engine, kv_persist=True))
     script = util_script(stack).replace("$$", "$")
@@ -183,6 +183,9 @@ def test_the_readme_names_every_file_the_util_job_leaves(render, platform, engin
     readme = (stack / "README.md").read_text()
     for name, ext in left:
         assert f"`{name}-<time>{ext}`" in readme, (name, ext)
+    dump = next(line for line in readme.splitlines() if "`lims-<time>." in line)
+    tool = next(tool for tool in ("pg_dumpall", "mysqldump", "mariadb-dump", "mongodump") if tool in script)
+    assert re.search(rf"`{tool}[ `]", dump) and "restore with `" in dump, (tool, dump)
 
 
 def test_postgres_dumps_every_database(render):
