@@ -495,6 +495,19 @@ def test_the_copy_out_step_says_where_each_engines_password_comes_from(render, e
         assert not re.match(r"\s*(['\"]\w+['\"]\s*:|[{}%]|\} -%\})", line), line
 
 
+@pytest.mark.parametrize("services, says", [
+    (["app"], "on Kubernetes\n   app answers at <http://app.lims.development.svc.spin.nersc.org/>."),
+    (["app", "api"], "on Kubernetes\n   app and api answer at <http://app.lims.development.svc.spin.nersc.org/>, "
+                     "<http://api.lims.development.svc.spin.nersc.org/>."),
+])
+def test_the_dns_step_of_a_stack_without_web_names_where_each_role_answers(render, services, says):
+    """Rancher 1.6 published no HTTP without web; on Kubernetes each role has its Ingress (one sentence)."""
+    stack = render(minimal_answers(platform="rancher2", rancher1_environment="sandbox", stack_name="lims",
+                                   namespace="lims", cluster="development", services=services))
+    dns = section((stack / "README.md").read_text(), MOVING).split("**DNS.**", 1)[1]
+    assert " On Rancher 1.6 nothing of this stack was published over HTTP; " + says in dns, dns
+
+
 @pytest.mark.parametrize("released", ["rancher1"], indirect=True)
 def test_a_rancher1_stack_never_stores_the_question(released, tmp_path):
     _, stack = copy_of(released, tmp_path)
