@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from spin_audit.dockerfile import parse_dockerfile, substitute
 from spin_audit.loader import SourceFile
 from spin_audit.rules.images import parse_image
 from spin_audit.rules.network import parse_port
+from spin_audit.rules.secrets import split_secret_name
 from spin_audit.stack import normalise_host_path
 
 
@@ -131,3 +134,21 @@ def test_only_scalars_have_text() -> None:
 
     root = parse_yaml(SourceFile("/x/a.yml", "a.yml", "m: {b: c}\nl: [1]\nn: ~\ns: x\ni: 0400\n")).root
     assert [root.get(key).text() for key in "mlnsi"] == [None, None, None, "x", "0400"]
+
+
+@pytest.mark.parametrize("source, parts", [
+    ("mystack.k", (None, "k")),  # a shared secret of a one-letter file
+    ("mystack.db_password", (None, "db_password")),
+    ("web.mystack.k", ("web", "k")),
+    ("web.mystack.db_password", ("web", "db_password")),
+    ("db.mystack.mystack.pw", ("db", "mystack.pw")),
+    ("mystack.", None),
+    ("web.mystack.", None),
+    ("other.mystack.pw", None),  # not a service of the stack
+    ("web.other.pw", None),
+    ("pw", None),
+])
+def test_split_secret_name(source, parts):
+    """Spin's names: <service>.<stack>.<file> for one reader, <stack>.<file> for a shared secret."""
+    stack = SimpleNamespace(name="mystack", services={"web": None, "db": None})
+    assert split_secret_name(stack, source) == parts

@@ -357,6 +357,8 @@ SECRET = svc(BASE + '    user: "501:124"\n    secrets:\n      - source: mystack.
     ("        mode: '0400'\n", None),
     ("        mode: '400'\n", None),
     ("        mode: '0600'\n", None),
+    ("        mode: '0700'\n", None),
+    ("        mode: '0777'\n", "service 'web': secret 'mystack.pw' has mode 0777"),
     ("        mode: 0400\n", None),  # YAML's octal 256 is still 0400 (SPIN110 asks to quote it)
 ], ids=lambda value: repr(value))
 def test_every_secret_mode(make_stack, audit_json, mode: str, message) -> None:
