@@ -532,7 +532,8 @@ def draw(root, areas, count, seed):
 TEMPLATE_CORE = [  # what every rendered file shows up in; fast and broad first (-x stops at a failure)
     "tests/test_examples.py", "tests/test_rendering.py", "tests/test_schema.py", "tests/test_roles.py",
     "tests/test_readme.py", "tests/test_makefile.py", "tests/test_engine_capabilities.py",
-    "tests/test_web_nginx.py", "tests/test_k8s.py", "tests/test_invariants.py", "tests/test_docs_recipes.py",
+    "tests/test_web_nginx.py", "tests/test_k8s.py", "tests/test_invariants.py", "tests/test_rendered_text.py",
+    "tests/test_docs_recipes.py",
     "tests/test_recipe_parity.py",
 ]
 RELATED = {"template": [  # (pattern of a mutated file's path, the test files that look at it most closely)

@@ -101,3 +101,13 @@ def test_stack_without_built_images(render):
     code, out = make_n(stack, "build", "push", "audit", "secrets")
     assert code == 0 and "docker" not in out and "hadolint" not in out
     assert "secret create db.dbonly.postgres_password secrets/postgres_password" in out
+
+
+def test_make_tls_without_the_certificate_says_what_is_missing(rendered_examples, tmp_path):
+    """Before the CA has answered: a message on stderr naming both files, and nothing stored."""
+    stack = tmp_path / "portal"
+    shutil.copytree(rendered_examples["portal-k8s"], stack)
+    result = subprocess.run(["make", "tls", "KUBECTL=echo kubectl"], cwd=stack, capture_output=True, text=True)
+    assert result.returncode != 0 and "kubectl" not in result.stdout
+    assert "missing" in result.stderr and "portal.jgi.doe.gov" in result.stderr, result.stderr
+    assert "Bad file descriptor" not in result.stderr
