@@ -545,7 +545,7 @@ RELATED = {"template": [  # (pattern of a mutated file's path, the test files th
     (r"k8s", ["tests/test_k8s.py", "tests/audit/test_kube_rendered.py"]),
     (r"[Mm]akefile|make-checks", ["tests/test_makefile.py"]),
     (r"README|readme", ["tests/test_readme.py", "tests/test_docs_recipes.py"]),
-    (r"readme-move|template-updates|[Mm]akefile|make-checks|README|gitlab|github|copier\.yml",
+    (r"readme-move|template-updates|messages|[Mm]akefile|make-checks|README|gitlab|github|copier\.yml",
      ["tests/test_lifecycle.py"]),  # check-update and the move from Rancher 1.6
     (r"nginx|index\.html", ["tests/test_web_nginx.py"]),
     (r"engines|util-job|dockerfiles", ["tests/test_engine_capabilities.py", "tests/test_recipe_parity.py"]),

@@ -249,7 +249,7 @@ def test_a_validator_runs_the_validators_and_boundary_tests(path):
     assert "tests/test_validators.py" in related and "tests/test_boundaries.py" in related
 
 
-@pytest.mark.parametrize("path", ["includes/readme-move.md.jinja", "includes/template-updates.jinja",
+@pytest.mark.parametrize("path", ["includes/readme-move.md.jinja", "includes/template-updates.jinja", "includes/messages.jinja",
                                   "includes/k8s-makefile.jinja", "template/README.md.jinja"])
 def test_the_files_of_a_stacks_later_life_run_the_lifecycle_tests(path):
     """check-update and the move from Rancher 1.6 are tested in test_lifecycle.py alone."""
