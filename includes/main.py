@@ -11,7 +11,7 @@ import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PORT = int(os.environ.get("PORT", "8000"))
+PORT = int(os.environ.get("PORT", "{{ stack.ports.app }}"))  # the image sets PORT; outside it, the answered app_port
 SERVICE = os.environ.get("SERVICE_NAME", "app")
 STACK = os.environ.get("STACK_NAME", "")
 HEALTH_PATH = "{{ stack.health_path }}"  # where the probes ask (k8s/base/, rancher-compose.yml)

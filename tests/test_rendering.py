@@ -249,6 +249,38 @@ def test_starter_service_answers_its_health_check(render, tmp_path):
         server.wait(timeout=10)
 
 
+@pytest.mark.parametrize("role", ["app", "api"])
+def test_starter_service_without_port_listens_on_the_answered_one(render, role):
+    """Run outside its image (no PORT), the starter listens on app_port, as the image and the stack say."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    if port <= 1024:
+        pytest.skip("the system gave a port below app_port's range")
+    stack = render(minimal_answers(services=[role], stack_name="healthy", app_port=port))
+    server = subprocess.Popen([sys.executable, str(stack / role / "main.py")], env={"PATH": "/usr/bin:/bin"},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        health = None
+        for _ in range(100):
+            try:
+                health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert health == b"ok\n"
+        assert f"EXPOSE {port}" in (stack / role / "Dockerfile").read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @pytest.mark.parametrize("engine", ["postgres", "mysql", "mariadb", "mongodb", None])
 def test_util_job_is_valid_shell(render, engine):
     import subprocess
