@@ -277,6 +277,14 @@ def test_the_web_port_help_and_refusal_name_spins_open_ports(questionnaire):
     assert ranges_in(refusal.partition(": must be ")[2]) == sorted(FACTS["host_ports"]["public"]), refusal
 
 
+@pytest.mark.parametrize("access", ACCESS_LEVELS)
+def test_a_web_port_that_is_no_port_at_all_is_refused_as_such(questionnaire, access):
+    """0 and 65536 are not closed ports but no ports: the refusal says the range of a port."""
+    for outside in (0, 65536):
+        refusal = questionnaire.validate("web_port", outside, access=access)
+        assert refusal and "must be from 1 to 65535" in refusal, (outside, refusal)
+
+
 def test_every_access_dependent_question_is_tried():
     dependent = {key for key, spec in QUESTIONS.items()
                  if key != "access" and re.search(r"\baccess\b", spec.get("validator", "") + spec.get("when", ""))}
