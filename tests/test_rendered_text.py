@@ -52,10 +52,10 @@ def test_the_readme_says_which_template_rendered_the_stack(stacks, template_repo
 
 def test_a_rancher1_readme_asks_for_each_secrets_owner_description(render):
     """Spin's rule: a secret's description names its owner (owner:<NERSC user>)."""
-    stack = render(minimal_answers(services=["app", "db"], secrets={"api_token": ["app"]}))
+    stack = render(minimal_answers(stack_name="lims", services=["app", "db"], secrets={"api_token": ["app"]}))
     secrets = (stack / "README.md").read_text().split("### Secrets", 1)[1].split("\n#", 1)[0]
     assert "description `owner:fred`" in secrets
-    assert "secret create app.stack0.api_token secrets/api_token" in secrets
+    assert "secret create app.lims.api_token secrets/api_token" in secrets
 
 
 @pytest.mark.parametrize("ci, says", [
