@@ -584,3 +584,19 @@ def test_a_key_added_beside_lines_ruamel_writes_otherwise_lands_in_their_column(
         "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
     assert "SPINK204" not in {f["rule"] for f in _findings(cli, root)}
     assert fixed.startswith(MIXED_DASHES.split("    containers:")[0])
+
+
+@pytest.mark.parametrize("case_id, says", [
+    ("SPINK501-public-name-only", "add a rule for Spin's host web.myns.development.svc.spin.nersc.org"),
+    ("", "write Spin's host web.myns.development.svc.spin.nersc.org"),
+])
+def test_the_ingress_host_fix_says_what_it_does_in_sarif(cli, tmp_path: Path, case_id: str, says: str) -> None:
+    """A code-scanning UI shows this description on the button that applies the fix."""
+    import json
+
+    [case] = [case for case in CASES if case.rule == "SPINK501" and case.id == case_id]
+    root = write_files(tmp_path, case.files)
+    log = json.loads(cli("--format", "sarif", ".", cwd=root).out)
+    [result] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "SPINK501"]
+    [fix] = result["fixes"]
+    assert fix["description"]["text"] == f"{says} (safe fix)"
