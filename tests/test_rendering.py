@@ -1,7 +1,14 @@
 """What the rendered stack contains for a given answer set: names that follow
 Spin's conventions, defaults that think for the user, capabilities per role."""
 
+import json
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -219,52 +226,16 @@ def test_answers_file_replays(render):
     assert [hook["id"] for hook in config["repos"][0]["hooks"]] == ["spin-audit", "hadolint"]
 
 
-def test_starter_service_answers_its_health_check(render, tmp_path):
-    import json
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    stack = render(minimal_answers(services=["app"], stack_name="healthy"))
+def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {"PORT": str(port), "SERVICE_NAME": "app", "STACK_NAME": "healthy", "PATH": "/usr/bin:/bin"}
-    server = subprocess.Popen([sys.executable, str(stack / "app" / "main.py")], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(100):
-            try:
-                health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.05)
-        assert health == b"ok\n"
-        info = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read())
-        assert info["service"] == "app" and info["stack"] == "healthy"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        return probe.getsockname()[1]
 
 
-@pytest.mark.parametrize("role", ["app", "api"])
-def test_starter_service_without_port_listens_on_the_answered_one(render, role):
-    """Run outside its image (no PORT), the starter listens on app_port, as the image and the stack say."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    if port <= 1024:
-        pytest.skip("the system gave a port below app_port's range")
-    stack = render(minimal_answers(services=[role], stack_name="healthy", app_port=port))
-    server = subprocess.Popen([sys.executable, str(stack / role / "main.py")], env={"PATH": "/usr/bin:/bin"},
+@contextmanager
+def starter_service(main_py, port, env):
+    """The starter service running from main_py with env; yields its answer to GET /healthz on port."""
+    server = subprocess.Popen([sys.executable, str(main_py)], env={"PATH": "/usr/bin:/bin", **env},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         health = None
@@ -274,17 +245,36 @@ def test_starter_service_without_port_listens_on_the_answered_one(render, role):
                 break
             except OSError:
                 time.sleep(0.05)
-        assert health == b"ok\n"
-        assert f"EXPOSE {port}" in (stack / role / "Dockerfile").read_text()
+        yield health
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
+def test_starter_service_answers_its_health_check(render):
+    stack = render(minimal_answers(services=["app"], stack_name="healthy"))
+    port = free_port()
+    env = {"PORT": str(port), "SERVICE_NAME": "app", "STACK_NAME": "healthy"}
+    with starter_service(stack / "app" / "main.py", port, env) as health:
+        assert health == b"ok\n"
+        info = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read())
+        assert info["service"] == "app" and info["stack"] == "healthy"
+
+
+@pytest.mark.parametrize("role", ["app", "api"])
+def test_starter_service_without_port_listens_on_the_answered_one(render, role):
+    """Run outside its image (no PORT), the starter listens on app_port, as the image and the stack say."""
+    port = free_port()
+    if port <= 1024:
+        pytest.skip("the system gave a port below app_port's range")
+    stack = render(minimal_answers(services=[role], stack_name="healthy", app_port=port))
+    with starter_service(stack / role / "main.py", port, {}) as health:
+        assert health == b"ok\n"
+        assert f"EXPOSE {port}" in (stack / role / "Dockerfile").read_text()
+
+
 @pytest.mark.parametrize("engine", ["postgres", "mysql", "mariadb", "mongodb", None])
 def test_util_job_is_valid_shell(render, engine):
-    import subprocess
-
     services = ["util", "db"] if engine else ["util"]
     stack = render(minimal_answers(services=services, **({"db_engine": engine} if engine else {}),
                                    access="private",
