@@ -508,6 +508,16 @@ def test_the_dns_step_of_a_stack_without_web_names_where_each_role_answers(rende
     assert " On Rancher 1.6 nothing of this stack was published over HTTP; " + says in dns, dns
 
 
+@pytest.mark.parametrize("mounts", [[], [{"service": "app", "host_path": "/global/cfs/cdirs/genome/ref",
+                                          "container_path": "/ref"}]])
+def test_the_moving_section_has_a_global_file_system_step_only_for_mounts(render, mounts):
+    stack = render(minimal_answers(platform="rancher2", rancher1_environment="sandbox", stack_name="lims",
+                                   services=["app"], gpfs_mounts=mounts))
+    moving = section((stack / "README.md").read_text(), MOVING)
+    assert ("**Global file system.**" in moving) == bool(mounts)
+    assert ("namei -m /global/cfs/cdirs/genome/ref" in moving) == bool(mounts)
+
+
 @pytest.mark.parametrize("released", ["rancher1"], indirect=True)
 def test_a_rancher1_stack_never_stores_the_question(released, tmp_path):
     _, stack = copy_of(released, tmp_path)

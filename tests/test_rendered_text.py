@@ -68,13 +68,3 @@ def test_the_readme_says_when_the_checks_run(render, platform, ci, says):
     readme = (render(minimal_answers(platform=platform, services=["app"], ci=ci)) / "README.md").read_text()
     assert "`pre-commit install` runs the same checks\nbefore every commit" in readme
     assert says in readme
-
-
-@pytest.mark.parametrize("mounts", [[], [{"service": "app", "host_path": "/global/cfs/cdirs/genome/ref",
-                                          "container_path": "/ref"}]])
-def test_the_moving_section_has_a_global_file_system_step_only_for_mounts(render, mounts):
-    stack = render(minimal_answers(platform="rancher2", rancher1_environment="sandbox", stack_name="lims",
-                                   services=["app"], gpfs_mounts=mounts))
-    moving = (stack / "README.md").read_text().split("## Moving from Rancher 1.6", 1)[1].split("\n## ", 1)[0]
-    assert ("**Global file system.**" in moving) == bool(mounts)
-    assert ("namei -m /global/cfs/cdirs/genome/ref" in moving) == bool(mounts)
