@@ -67,3 +67,25 @@ def test_one_part_rewrites_only_its_section_of_the_document():
     assert new == "# Performance\n\n## copier\n\ncopier rows\n\n## spin-audit\n\nnew audit rows\n"
     assert bench.replace_section("# Performance\n", "copier", "## copier\n\nrows\n") == \
         "# Performance\n\n## copier\n\nrows\n"
+
+
+def test_in_process_copies_count_the_code_the_shape_floor_does_not_compile(template_repo, shapes, tmp_path):
+    import jinja2
+
+    portal_k8s = next(path for path in EXAMPLES if path.stem == "portal-k8s")
+    original = jinja2.Environment.compile
+    shape = bench.compiled_in_process(shapes[False], portal_k8s, tmp_path, rounds=1)
+    real = bench.compiled_in_process(template_repo, portal_k8s, tmp_path, rounds=1)
+    assert jinja2.Environment.compile is original
+    assert 0 < shape["nodes"] < real["nodes"]
+    assert 0 < shape["compile_ms"] < real["compile_ms"]
+
+
+def test_compile_budget_says_how_much_less_code_the_kubernetes_target_needs():
+    split = {"shape-k8s": 1000.0, "portal-k8s": 1400.0,
+             "compiled-shape-k8s": {"compile_ms": 100.0, "nodes": 2000},
+             "compiled-portal-k8s": {"compile_ms": 400.0, "nodes": 10000}}
+    text = bench.compile_budget(split)
+    assert "compiles 8000 nodes of Jinja code more than its shape floor, in 300 ms (38 µs a node)" in text
+    assert "compiling is 75% of the 400 ms the copy costs beyond the shape floor" in text
+    assert "1.25x, 150 ms less, means about 50% less code to compile (some 4000 nodes)" in text
