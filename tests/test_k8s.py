@@ -491,7 +491,9 @@ def test_rollback_goes_back_only_where_an_image_runs_again(stacks, tmp_path, nam
     assert undone == [r for r in ("web", "app", "api") if r in answers["services"]]
     keeps_data = ["db"] * ("db" in answers["services"]) + ["kv"] * bool(answers.get("kv_persist"))
     if keeps_data:
-        assert f"{' and '.join(keeps_data)}: not rolled back" in result.stdout
+        whose = "its" if len(keeps_data) == 1 else "their"
+        assert (f"{' and '.join(keeps_data)}: not rolled back, {whose} data may have changed since "
+                "(restore a dump instead)") in result.stdout.splitlines()
 
 
 @pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")

@@ -188,6 +188,34 @@ def test_the_readme_names_every_file_the_util_job_leaves(render, platform, engin
     assert re.search(rf"`{tool}[ `]", dump) and "restore with `" in dump, (tool, dump)
 
 
+def dumps_paragraph(stack):
+    """The paragraph of the README's "Scheduled job" that says where the dumps sit."""
+    readme = (stack / "README.md").read_text()
+    job = readme.split("## Scheduled job", 1)[1].split("\n## ", 1)[0]
+    return next(block for block in job.split("\n\n") if "The dumps " in block).replace("\n", " ")
+
+
+def test_a_rancher1_readme_says_the_dumps_share_the_datas_storage_and_how_to_keep_them_elsewhere(render):
+    """On Rancher NFS the dumps go where the data is; the README gives the answer that moves them to the
+    global file system, and that answer, with a project's directory, is one the template takes."""
+    answers = minimal_answers(stack_name="lims", services=["app", "db", "util"], db_engine="postgres")
+    paragraph = dumps_paragraph(render(answers))
+    assert "The dumps sit on Rancher NFS, like the database's own volume" in paragraph
+    (advice,) = re.findall(r"To keep copies elsewhere, give util a writable global file system directory "
+                           r"\(`gpfs_mounts: (util:[^`]+)`\), which it then writes into instead\.", paragraph)
+    moved = render(dict(answers, gpfs_mounts=advice.replace("PROJECT", "genome")))
+    assert "rsync -a /global/cfs/cdirs/genome/dumps/ DEST/" in dumps_paragraph(moved)
+    assert "Rancher NFS" not in dumps_paragraph(moved)
+
+
+def test_a_rancher2_readme_says_the_dumps_share_the_datas_storage_and_how_to_copy_them_off(render):
+    stack = render(minimal_answers(platform="rancher2", stack_name="lims", services=["app", "db", "util"],
+                                   db_engine="postgres"))
+    paragraph = dumps_paragraph(stack)
+    assert "same storage as the data they protect" in paragraph and "`make dumps`" in paragraph
+    assert "kubectl --namespace lims cp dumps-reader:/backup dumps" in paragraph
+
+
 def test_postgres_dumps_every_database(render):
     script = util_script(render(minimal_answers(services=["db", "util"], db_engine="postgres")))
     assert "pg_dumpall --host=db --username=app" in script and "pg_dump " not in script
