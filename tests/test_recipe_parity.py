@@ -216,6 +216,22 @@ def test_a_rancher2_readme_says_the_dumps_share_the_datas_storage_and_how_to_cop
     assert "kubectl --namespace lims cp dumps-reader:/backup dumps" in paragraph
 
 
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_only_postgres_on_kubernetes_keeps_its_data_in_a_subdirectory_of_the_volume(render, platform, engine):
+    """On a claim, postgres (as non-root) initialises a fresh subdirectory: it may not chmod the claim's root.
+    Elsewhere the data stays at the volume's root, where a Rancher 1.6 stack's data already is."""
+    stack = render(minimal_answers(platform=platform, stack_name="lims", services=["db"], db_engine=engine))
+    if platform == "rancher1":
+        environment = compose(stack)["db"].get("environment", {})
+    else:
+        environment = {item["name"]: item["value"] for item in workload(stack, "db")[2].get("env", [])}
+    if platform == "rancher2" and engine == "postgres":
+        assert environment["PGDATA"] == "/var/lib/postgresql/data/pgdata"
+    else:
+        assert "PGDATA" not in environment
+
+
 def test_postgres_dumps_every_database(render):
     script = util_script(render(minimal_answers(services=["db", "util"], db_engine="postgres")))
     assert "pg_dumpall --host=db --username=app" in script and "pg_dump " not in script
