@@ -496,6 +496,15 @@ def test_rollback_goes_back_only_where_an_image_runs_again(stacks, tmp_path, nam
                 "(restore a dump instead)") in result.stdout.splitlines()
 
 
+@pytest.mark.parametrize("name, sentence", [
+    ("portal", "db is replaced, not rolled, on an upgrade"),
+    ("two-servers", "db and kv are replaced, not rolled, on an upgrade")])
+def test_the_readme_says_which_stores_are_replaced_and_never_rolled_back(stacks, name, sentence):
+    readme = " ".join((stacks[name] / "README.md").read_text().split())
+    whose = "its" if " is replaced" in sentence else "their"
+    assert sentence in readme and f"never rolled back: {whose} data may have changed since" in readme
+
+
 @pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
 def test_rollback_after_a_first_deploy_says_there_is_nothing_to_go_back_to(stacks, tmp_path):
     result, calls = run_rollback(stacks["portal"], tmp_path, revisions=1)
@@ -547,3 +556,8 @@ def test_make_dumps_reads_the_util_claim_with_the_jobs_security(stacks, name):
     assert f"cp dumps-reader:{mount['mountPath']} dumps" in out
     assert "delete pod dumps-reader" in out.rsplit("cp dumps-reader", 1)[1]
     assert "/dumps/" in (stack / ".gitignore").read_text().splitlines()
+
+
+def test_a_public_name_with_digits_in_every_label_is_taken(render):
+    stack = render(dict(ANSWER_SETS["portal"], fqdn="9lives.lab09.example2.org"))
+    assert answers_of(stack)["fqdn"] == "9lives.lab09.example2.org"
