@@ -21,7 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import jinja2
 import yaml
+from copier import run_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -140,9 +142,6 @@ def compiled_in_process(template, answers_file, work, rounds):
     """Copies of `template` inside this process with Jinja's compile timed: the medians of the CPU
     time a copy spends compiling Jinja code and of the nodes of code it compiles. The subprocess
     rows cannot split a copy's time; these say how much of it is compiling, and at what cost a node."""
-    import jinja2
-    from copier import run_copy
-
     answers = yaml.safe_load(answers_file.read_text())
     original = jinja2.Environment.compile
     compiled = {}

@@ -1,6 +1,7 @@
 """Helpers shared by the tests and the benchmark: the template as copier sees it
 (a tagged git repository of the working tree), example answers, Spin's facts."""
 
+import re
 import shutil
 import subprocess
 import textwrap
@@ -72,3 +73,9 @@ def write_files(root, files):
         else:
             path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
     return root
+
+
+def section(readme, title):
+    """The README section `title` (## level), up to the next one; '' when there is none."""
+    match = re.search(rf"^{re.escape(title)}\n(.*?)(?=^## |\Z)", readme, re.S | re.M)
+    return match.group(1) if match else ""

@@ -5,6 +5,7 @@ only when asked to, or its rows would split a copy's cost wrongly."""
 
 import sys
 
+import jinja2
 import pytest
 import yaml
 from copier import run_copy
@@ -15,6 +16,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench  # noqa: E402  (bench/ is a script folder, not a package)
 
 PORTAL = next(path for path in EXAMPLES if path.stem == "portal")
+PORTAL_K8S = next(path for path in EXAMPLES if path.stem == "portal-k8s")
 
 
 def copy(template, answers, dst):
@@ -70,12 +72,9 @@ def test_one_part_rewrites_only_its_section_of_the_document():
 
 
 def test_in_process_copies_count_the_code_the_shape_floor_does_not_compile(template_repo, shapes, tmp_path):
-    import jinja2
-
-    portal_k8s = next(path for path in EXAMPLES if path.stem == "portal-k8s")
     original = jinja2.Environment.compile
-    shape = bench.compiled_in_process(shapes[False], portal_k8s, tmp_path, rounds=1)
-    real = bench.compiled_in_process(template_repo, portal_k8s, tmp_path, rounds=1)
+    shape = bench.compiled_in_process(shapes[False], PORTAL_K8S, tmp_path, rounds=1)
+    real = bench.compiled_in_process(template_repo, PORTAL_K8S, tmp_path, rounds=1)
     assert jinja2.Environment.compile is original
     assert 0 < shape["nodes"] < real["nodes"]
     assert 0 < shape["compile_ms"] < real["compile_ms"]

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stack_checks import BIN, assert_stack_ok, kustomize, tool
-from stackkit import ROOT, git, load_example, minimal_answers, snapshot_template
+from stackkit import ROOT, git, load_example, minimal_answers, section, snapshot_template
 from test_properties import valid_answers
 
 needs_make = pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
@@ -43,12 +43,6 @@ def rendered(template, dst, answers):
 
 def update(dst, **options):
     run_update(dst, defaults=True, overwrite=True, quiet=True, unsafe=False, **options)
-
-
-def section(readme, title):
-    """The README section `title` (## level), up to the next one; '' when there is none."""
-    match = re.search(rf"^{re.escape(title)}\n(.*?)(?=^## |\Z)", readme, re.S | re.M)
-    return match.group(1) if match else ""
 
 
 def answers_of(stack):

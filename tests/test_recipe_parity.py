@@ -12,7 +12,7 @@ import pytest
 import yaml
 from copier import run_copy
 
-from stackkit import minimal_answers
+from stackkit import minimal_answers, section
 from terminal import refusal_fits
 
 PLATFORMS = ["rancher1", "rancher2"]
@@ -190,8 +190,7 @@ def test_the_readme_names_every_file_the_util_job_leaves(render, platform, engin
 
 def dumps_paragraph(stack):
     """The paragraph of the README's "Scheduled job" that says where the dumps sit."""
-    readme = (stack / "README.md").read_text()
-    job = readme.split("## Scheduled job", 1)[1].split("\n## ", 1)[0]
+    job = section((stack / "README.md").read_text(), "## Scheduled job")
     return next(block for block in job.split("\n\n") if "The dumps " in block).replace("\n", " ")
 
 

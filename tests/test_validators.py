@@ -195,6 +195,7 @@ def test_secret_reader_must_be_chosen(render, tmp_path):
     {"fqdn": "portal.jgi.doe.gov"},
     {"fqdn": "a.b"},
     {"fqdn": "x" * 63 + ".nersc.gov"},
+    {"fqdn": "9lives.lab09.example2.org"},
     {"stack_name": "a"},
     {"stack_name": "a" * 63},
     {"owner": "f" * 64, "staff_owner": "w_2"},
